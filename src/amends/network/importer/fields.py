@@ -1,0 +1,170 @@
+"""Parsers for import fields. Each takes the stripped text and returns the value to store, or
+raises ``ValueError`` with a message a person can act on."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from enum import Enum
+from functools import cache
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from amends.core.money import parse_amount
+
+Parser = Callable[[str], object]
+
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+_POSTCODE = re.compile(r"\d{4}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?")
+_TOKEN = re.compile(r"[a-z][a-z0-9_]*")
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f"})
+CHANNELS = ("email", "sms", "push", "voice")
+
+
+def text(max_length: int) -> Parser:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise ValueError(f"is longer than {max_length} characters")
+        return value
+
+    return parse
+
+
+def external_id(value: str) -> str:
+    if len(value) > 64 or not _EXTERNAL_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an id (letters, digits and . _ : - only, at most 64 characters)"
+        )
+    return value
+
+
+def choice(options: type[Enum], *, upper: bool = False) -> Parser:
+    allowed = {str(member.value) for member in options}
+    listing = ", ".join(sorted(allowed))
+
+    def parse(value: str) -> str:
+        normalised = value.upper() if upper else value.lower()
+        if normalised not in allowed:
+            raise ValueError(f"{value!r} is not one of {listing}")
+        return normalised
+
+    return parse
+
+
+def amount(value: str) -> int:
+    cents = parse_amount(value)
+    if cents < 0:
+        raise ValueError(f"{value!r} is negative")
+    return cents
+
+
+def boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def coordinate(limit: float) -> Parser:
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+        if not -limit <= number <= limit:
+            raise ValueError(f"{value} is outside -{limit}..{limit}")
+        return number
+
+    return parse
+
+
+def email(value: str) -> str:
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not an email address") from None
+    return value
+
+
+def _phone(value: str, *, mobile: bool) -> str:
+    try:
+        number = phonenumbers.parse(value, settings.DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{value!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{value!r} is not a valid phone number")
+    kind = phonenumbers.number_type(number)
+    mobile_kinds = (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+    if mobile and kind not in mobile_kinds:
+        raise ValueError(f"{value!r} is not a mobile number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mobile_phone(value: str) -> str:
+    """A mobile number, in any format the default region understands, stored as E.164."""
+    return _phone(value, mobile=True)
+
+
+def any_phone(value: str) -> str:
+    return _phone(value, mobile=False)
+
+
+def postcode(value: str) -> str:
+    if not _POSTCODE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a 4-digit postcode")
+    return value
+
+
+def language(value: str) -> str:
+    if not _LANGUAGE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a language tag such as en or zh-Hant")
+    return value
+
+
+def clock_time(value: str) -> str:
+    """ "21:00" or "21:00:00", stored as HH:MM:SS (the form Django stores a TimeField in SQLite)."""
+    match = _TIME.fullmatch(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a time (HH:MM)")
+    return f"{match.group(1)}:{match.group(2)}:{match.group(4) or '00'}"
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone(value: str) -> str:
+    if value not in _time_zones():
+        raise ValueError(f"{value!r} is not an IANA time zone such as Australia/Sydney")
+    return value
+
+
+def channel_order(value: str) -> str:
+    channels = [item.strip().lower() for item in value.split(";") if item.strip()]
+    unknown = [item for item in channels if item not in CHANNELS]
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a channel ({', '.join(CHANNELS)})")
+    if len(set(channels)) != len(channels):
+        raise ValueError("names a channel twice")
+    return ";".join(channels)
+
+
+def tokens(value: str) -> str:
+    items = [item.strip() for item in value.split(";") if item.strip()]
+    for item in items:
+        if not _TOKEN.fullmatch(item):
+            raise ValueError(f"{item!r} is not a lower-case word")
+    return ";".join(items)

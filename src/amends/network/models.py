@@ -1,0 +1,188 @@
+"""Who is where: customers, their services, the products they buy and the network tree.
+
+External ids are the operator's own keys (from its BSS/OSS); imports upsert by them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class State(models.TextChoices):
+    NSW = "NSW", "New South Wales"
+    VIC = "VIC", "Victoria"
+    QLD = "QLD", "Queensland"
+    WA = "WA", "Western Australia"
+    SA = "SA", "South Australia"
+    TAS = "TAS", "Tasmania"
+    ACT = "ACT", "Australian Capital Territory"
+    NT = "NT", "Northern Territory"
+
+
+class Remoteness(models.TextChoices):
+    """Coarse ABS remoteness, as the ACMA outage rules distinguish regional and remote areas."""
+
+    MAJOR_CITY = "major_city", "Major city"
+    REGIONAL = "regional", "Regional"
+    REMOTE = "remote", "Remote"
+
+
+class Team(models.Model):
+    """A customer-care team; every customer belongs to one, and their contacts route there."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductKind(models.TextChoices):
+    MOBILE = "mobile", "Mobile"
+    FIXED_BROADBAND = "fixed_broadband", "Fixed broadband"
+    VOICE = "voice", "Home phone"
+    TV = "tv", "TV"
+    ELECTRICITY = "electricity", "Electricity"
+    SAAS = "saas", "Online service"
+
+
+class Product(models.Model):
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=ProductKind.choices)
+    monthly_charge_cents = models.BigIntegerField(help_text="List price in cents per month.")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ElementKind(models.TextChoices):
+    CORE = "core", "Core"
+    REGION = "region", "Region"
+    EXCHANGE = "exchange", "Exchange / site"
+    NODE = "node", "Node"
+    CELL = "cell", "Cell"
+    PORT = "port", "Port"
+
+
+class NetworkElement(models.Model):
+    """A node of the network tree.
+
+    ``path`` is the materialised path of external ids from the root, each followed by ``/``
+    (``/CORE-1/NSW-R1/EX-2000/``), so "everything under X" is the range
+    ``path >= X.path AND path < X.path[:-1] + '0'`` ('0' is the character after '/'), one
+    indexed range scan on both databases. On PostgreSQL the column uses the "C" collation so
+    that range compares bytes, as SQLite does.
+    """
+
+    external_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=ElementKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=1024, db_index=True, editable=False)
+    state = models.CharField(max_length=3, choices=State.choices, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+
+class Segment(models.TextChoices):
+    CONSUMER = "consumer", "Consumer"
+    SMALL_BUSINESS = "small_business", "Small business"
+    ENTERPRISE = "enterprise", "Enterprise"
+    GOVERNMENT = "government", "Government"
+
+
+class Customer(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    preferred_name = models.CharField(
+        max_length=100, blank=True, help_text="How messages greet them (a first name)."
+    )
+    segment = models.CharField(max_length=16, choices=Segment.choices)
+    language = models.CharField(max_length=16, default="en", help_text="BCP 47 language tag.")
+    email = models.EmailField(blank=True)
+    mobile = models.CharField(max_length=16, blank=True, help_text="E.164")
+    phone = models.CharField(max_length=16, blank=True, help_text="Other number, E.164")
+    push_token = models.CharField(max_length=255, blank=True)
+    channel_order = models.CharField(
+        max_length=64,
+        default="email;sms;push;voice",
+        help_text="Channels to try, in the customer's order of preference, separated by ';'.",
+    )
+    consent_email = models.BooleanField(default=True)
+    consent_sms = models.BooleanField(default=True)
+    consent_push = models.BooleanField(default=True)
+    consent_voice = models.BooleanField(default=True)
+    time_zone = models.CharField(max_length=40, default="Australia/Sydney")
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    priority_assistance = models.BooleanField(
+        default=False, help_text="Registered for priority assistance (life-threatening condition)."
+    )
+    accessibility_needs = models.CharField(
+        max_length=200, blank=True, help_text="';'-separated, e.g. large_print;tty"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT)
+    is_former = models.BooleanField(default=False, help_text="No longer a customer.")
+    payment_reference = models.CharField(
+        max_length=64, blank=True, help_text="Reference to refund details held by billing."
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["segment"]),
+            models.Index(fields=["mobile"]),
+            models.Index(fields=["email"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+
+class SlaTier(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    BUSINESS = "business", "Business"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class Service(models.Model):
+    external_id = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="services")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="services")
+    monthly_charge_cents = models.BigIntegerField()
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=4)
+    locality = models.CharField(max_length=100)
+    state = models.CharField(max_length=3, choices=State.choices)
+    remoteness = models.CharField(
+        max_length=16, choices=Remoteness.choices, default=Remoteness.MAJOR_CITY
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    h3_cell = models.CharField(max_length=16, blank=True, help_text="H3 cell (resolution 8).")
+    element = models.ForeignKey(
+        NetworkElement, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
+    )
+    sla_tier = models.CharField(max_length=16, choices=SlaTier.choices, default=SlaTier.STANDARD)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["postcode"]),
+            # Localities repeat across states, so a locality is always asked for with its state.
+            models.Index(fields=["state", "locality"]),
+            models.Index(fields=["h3_cell"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from amends.core import views as core_views
+
+admin.site.site_header = "Amends administration"
+admin.site.site_title = "Amends"
+
+urlpatterns = [
+    path("", core_views.console_home, name="console-home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
