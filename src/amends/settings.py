@@ -147,6 +147,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from the apps' static folders: no collectstatic step for the embedded mode.
 WHITENOISE_USE_FINDERS = True
 
