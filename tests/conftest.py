@@ -20,8 +20,9 @@ def write_csv(
 ) -> Path:
     rows = list(rows)
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        fieldnames = list(dict.fromkeys(key for row in rows for key in row))
         writer = csv.DictWriter(
-            handle, fieldnames=list(rows[0]), lineterminator="\r\n" if crlf else "\n"
+            handle, fieldnames=fieldnames, restval="", lineterminator="\r\n" if crlf else "\n"
         )
         writer.writeheader()
         writer.writerows(rows)

@@ -42,4 +42,4 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         for kind, rows in counts.items():
             self.stdout.write(f"{kind}: {rows:,} rows -> {out / f'{kind}.{fmt}'}")
-        self.stdout.write(f"done in {elapsed:.1f} s")
+        self.stdout.write(f"done in {elapsed:.2f} s")
