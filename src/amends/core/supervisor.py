@@ -11,14 +11,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType
 
 GRACE_SECONDS = 20
 
 
 class Supervisor:
-    def __init__(self, commands: dict[str, Sequence[str]]) -> None:
+    def __init__(self, commands: Mapping[str, Sequence[str]]) -> None:
         self.commands = commands
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False

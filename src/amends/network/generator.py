@@ -453,9 +453,9 @@ def generate(*, customers: int, out_dir: Path, seed: int = 1, fmt: str = "csv") 
     localities = load_localities()
     network_rows, areas = _network(rng, localities, customers)
     counts = {
-        "teams": _write(out_dir, "teams", fmt, [_team_rows()]),
-        "products": _write(out_dir, "products", fmt, [_product_rows()]),
-        "network": _write(out_dir, "network", fmt, [network_rows]),
+        "teams": _write(out_dir, "teams", fmt, _team_rows()),
+        "products": _write(out_dir, "products", fmt, _product_rows()),
+        "network": _write(out_dir, "network", fmt, network_rows),
     }
     population = _Population(rng, areas)
     with (
@@ -509,10 +509,9 @@ class _Sink:
         return json.dumps(dict(zip(self.columns, values, strict=True))) + "\n"
 
 
-def _write(out_dir: Path, kind: str, fmt: str, batches: list[list[Row]]) -> int:
+def _write(out_dir: Path, kind: str, fmt: str, rows: list[Row]) -> int:
     with _Sink(out_dir, kind, fmt) as sink:
-        for rows in batches:
-            sink.write(rows)
+        sink.write(rows)
     return sink.count
 
 
@@ -667,6 +666,7 @@ CHANNEL_ORDER_VALUES = tuple(order for order, _ in CHANNEL_ORDERS)
 CHANNEL_ORDER_CUM_WEIGHTS = tuple(accumulate(weight for _, weight in CHANNEL_ORDERS))
 PRICES = {product.code: _money(product.cents) for product in PRODUCTS}
 NUMBER_SPACE = 10**8  # eight digits after +614 or +61<area code>
+NumberKey = tuple[int, int, int, int]
 
 
 class _Population:
@@ -677,8 +677,8 @@ class _Population:
         self.areas = areas
         self.area_cum_weights = tuple(accumulate(area.locality.weight for area in areas))
         self.next_service = 1
-        self.mobile_key = (_unit(rng), rng.randrange(NUMBER_SPACE))
-        self.phone_key = (_unit(rng), rng.randrange(NUMBER_SPACE))
+        self.mobile_key = _number_key(rng)
+        self.phone_key = _number_key(rng)
 
     def chunk(self, start: int, count: int) -> tuple[list[Row], list[Row]]:
         """Customers ``start`` .. ``start + count - 1`` and all their services."""
@@ -695,15 +695,22 @@ class _Population:
         for i in range(count):
             number = start + i
             former = rng.random() < FORMER
-            row = self._customer(number, segments[i], languages[i], homes[i], former)
-            customers.append((*row[:9], channel_orders[i], *row[9:]))
+            row = self._customer(
+                number, segments[i], languages[i], homes[i], channel_orders[i], former
+            )
+            customers.append(row)
             self._services(row[0], segments[i], homes[i], service_counts[i], former, services)
         return customers, services
 
     def _customer(
-        self, number: int, segment: Segment, language: Language, home: Area, former: bool
+        self,
+        number: int,
+        segment: Segment,
+        language: Language,
+        home: Area,
+        channel_order: str,
+        former: bool,
     ) -> Row:
-        """A customer row without its channel_order (drawn for the whole chunk)."""
         r = self.rng.random
         first, first_slug = _pick(language.first_names, r())
         last, last_slug = _pick(language.last_names, r())
@@ -726,6 +733,7 @@ class _Population:
             "" if r() < MOBILE_MISSING else self._number("4", self.mobile_key, number),
             self._number(AREA_CODES[state], self.phone_key, number) if r() < LANDLINE else "",
             f"{self.rng.getrandbits(256):064x}" if r() < PUSH_TOKEN else "",
+            channel_order,
             _flag(r() >= EMAIL_OPT_OUT),
             _flag(r() >= SMS_OPT_OUT),
             _flag(r() >= PUSH_OPT_OUT),
@@ -742,10 +750,15 @@ class _Population:
             else "",
         )
 
-    def _number(self, prefix: str, key: tuple[int, int], number: int) -> str:
-        """An E.164 number unique to the customer: ``number`` through a bijection of 10**8."""
-        multiplier, offset = key
-        return f"+61{prefix}{(multiplier * number + offset) % NUMBER_SPACE:08d}"
+    def _number(self, prefix: str, key: NumberKey, number: int) -> str:
+        """An E.164 number unique to the customer: ``number`` through a bijection of 10**8.
+
+        Two affine maps with the digits reversed in between, so that consecutive customers
+        do not get numbers a constant step apart.
+        """
+        a1, b1, a2, b2 = key
+        reversed_digits = int(f"{(a1 * number + b1) % NUMBER_SPACE:08d}"[::-1])
+        return f"+61{prefix}{(a2 * reversed_digits + b2) % NUMBER_SPACE:08d}"
 
     def _business_name(self, segment: Segment, last: str, locality: Locality) -> str:
         r = self.rng.random
@@ -835,6 +848,10 @@ def _person_mailbox(first: str, last: str, number: int, u: float) -> str:
 
 def _flag(value: bool) -> str:
     return TRUE if value else FALSE
+
+
+def _number_key(rng: Random) -> NumberKey:
+    return (_unit(rng), rng.randrange(NUMBER_SPACE), _unit(rng), rng.randrange(NUMBER_SPACE))
 
 
 def _unit(rng: Random) -> int:

@@ -93,7 +93,8 @@ class _BatchSink:
     BATCH = 5000
 
     def __init__(self, cursor: Any, sql: str) -> None:
-        self.cursor, self.sql, self.rows = cursor, sql, []  # type: list[tuple[object, ...]]
+        self.cursor, self.sql = cursor, sql
+        self.rows: list[tuple[object, ...]] = []
 
     def add(self, row: tuple[object, ...]) -> None:
         self.rows.append(row)
