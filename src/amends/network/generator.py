@@ -123,15 +123,19 @@ TIME_ZONES = {
     "SA": "Australia/Adelaide",
     "NT": "Australia/Darwin",
 }
-AREA_CODES = {
-    "NSW": "2",
-    "ACT": "2",
-    "VIC": "3",
-    "TAS": "3",
-    "QLD": "7",
-    "WA": "8",
-    "SA": "8",
-    "NT": "8",
+# Number prefixes (after +61) inside ranges the numbering plan has allocated, so that every
+# generated number passes the importer's phonenumbers validation. All of one list have the
+# same length.
+MOBILE_PREFIXES = ("40", "41", "42", "43", "46")
+LANDLINE_PREFIXES = {
+    "NSW": ("292", "293", "298"),
+    "ACT": ("261", "262"),
+    "VIC": ("392", "395", "398"),
+    "TAS": ("362", "363"),
+    "QLD": ("732", "733", "738"),
+    "WA": ("892", "893", "894"),
+    "SA": ("882", "883"),
+    "NT": ("889",),
 }
 # (external id, name, latitude, longitude), and which core serves each state.
 CORES = (
@@ -665,7 +669,7 @@ SERVICE_COUNT_CUM_WEIGHTS = tuple(accumulate(SERVICE_COUNT_WEIGHTS))
 CHANNEL_ORDER_VALUES = tuple(order for order, _ in CHANNEL_ORDERS)
 CHANNEL_ORDER_CUM_WEIGHTS = tuple(accumulate(weight for _, weight in CHANNEL_ORDERS))
 PRICES = {product.code: _money(product.cents) for product in PRODUCTS}
-NUMBER_SPACE = 10**8  # eight digits after +614 or +61<area code>
+NUMBER_SPACE = 10**8  # key offsets are taken modulo the (smaller) space of each number kind
 NumberKey = tuple[int, int, int, int]
 
 
@@ -730,8 +734,8 @@ class _Population:
             segment.name,
             language.code,
             "" if r() < EMAIL_MISSING else f"{mailbox}@{_pick(EMAIL_DOMAINS, r())}",
-            "" if r() < MOBILE_MISSING else self._number("4", self.mobile_key, number),
-            self._number(AREA_CODES[state], self.phone_key, number) if r() < LANDLINE else "",
+            "" if r() < MOBILE_MISSING else _number(MOBILE_PREFIXES, self.mobile_key, number),
+            _number(LANDLINE_PREFIXES[state], self.phone_key, number) if r() < LANDLINE else "",
             f"{self.rng.getrandbits(256):064x}" if r() < PUSH_TOKEN else "",
             channel_order,
             _flag(r() >= EMAIL_OPT_OUT),
@@ -749,16 +753,6 @@ class _Population:
             if former and r() < FORMER_PAYMENT_REFERENCE
             else "",
         )
-
-    def _number(self, prefix: str, key: NumberKey, number: int) -> str:
-        """An E.164 number unique to the customer: ``number`` through a bijection of 10**8.
-
-        Two affine maps with the digits reversed in between, so that consecutive customers
-        do not get numbers a constant step apart.
-        """
-        a1, b1, a2, b2 = key
-        reversed_digits = int(f"{(a1 * number + b1) % NUMBER_SPACE:08d}"[::-1])
-        return f"+61{prefix}{(a2 * reversed_digits + b2) % NUMBER_SPACE:08d}"
 
     def _business_name(self, segment: Segment, last: str, locality: Locality) -> str:
         r = self.rng.random
@@ -848,6 +842,21 @@ def _person_mailbox(first: str, last: str, number: int, u: float) -> str:
 
 def _flag(value: bool) -> str:
     return TRUE if value else FALSE
+
+
+def _number(prefixes: Sequence[str], key: NumberKey, number: int) -> str:
+    """An E.164 number unique to customer ``number`` among those drawn from ``prefixes``.
+
+    The customer number picks a prefix (``number % len``) and, through a bijection of the
+    remaining digits' space (two affine maps with the digits reversed in between, so that
+    consecutive customers are not a constant step apart), the rest of the national number.
+    """
+    digits = 9 - len(prefixes[0])
+    space = 10**digits
+    a1, b1, a2, b2 = key
+    index, slot = divmod(number, len(prefixes))
+    reversed_digits = int(f"{(a1 * index + b1) % space:0{digits}d}"[::-1])
+    return f"+61{prefixes[slot]}{(a2 * reversed_digits + b2) % space:0{digits}d}"
 
 
 def _number_key(rng: Random) -> NumberKey:

@@ -1,6 +1,8 @@
 """Who is where: customers, their services, the products they buy and the network tree.
 
-External ids are the operator's own keys (from its BSS/OSS); imports upsert by them.
+External ids are the operator's own keys (from its BSS/OSS); imports upsert by them. On the big
+tables they are unique through a UniqueConstraint rather than ``unique=True``, which on
+PostgreSQL would add a second, LIKE-pattern index that every import maintains for nothing.
 """
 
 from __future__ import annotations
@@ -82,10 +84,13 @@ class NetworkElement(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    path = models.CharField(max_length=1024, db_index=True, editable=False)
+    path = models.CharField(max_length=1024, editable=False)
     state = models.CharField(max_length=3, choices=State.choices, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["path"])]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"
@@ -103,7 +108,7 @@ class Segment(models.TextChoices):
 
 
 class Customer(models.Model):
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     preferred_name = models.CharField(
         max_length=100, blank=True, help_text="How messages greet them (a first name)."
@@ -139,6 +144,9 @@ class Customer(models.Model):
     )
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="customer_external_id_unique")
+        ]
         indexes = [
             models.Index(fields=["segment"]),
             models.Index(fields=["mobile"]),
@@ -156,9 +164,12 @@ class SlaTier(models.TextChoices):
 
 
 class Service(models.Model):
-    external_id = models.CharField(max_length=64, unique=True)
+    external_id = models.CharField(max_length=64)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="services")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="services")
+    # No index: a product matches a large share of services, so a scan serves it better.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="services", db_index=False
+    )
     monthly_charge_cents = models.BigIntegerField()
     address = models.CharField(max_length=300, blank=True)
     postcode = models.CharField(max_length=4)
@@ -177,6 +188,9 @@ class Service(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="service_external_id_unique")
+        ]
         indexes = [
             models.Index(fields=["postcode"]),
             # Localities repeat across states, so a locality is always asked for with its state.

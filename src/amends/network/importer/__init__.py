@@ -81,14 +81,14 @@ def run_import(kind: str, path: Path, *, actor: audit.Actor, dry_run: bool = Fal
             _check_staged(dialect, spec, report)
             if report.total:
                 raise ImportRejected(path, report)
-            rows, created, unchanged = merge.count_changes(dialect, spec)
-            _apply(dialect, spec, path, report)
+            rows, created = merge.count_new(dialect, spec)
+            touched = _apply(dialect, spec, path, report)
             result = ImportResult(
                 kind,
                 rows,
                 created,
-                rows - created - unchanged,
-                unchanged,
+                touched - created,
+                rows - touched,
                 time.perf_counter() - started,
             )
             audit.record(
@@ -126,18 +126,20 @@ def _check_staged(dialect: Dialect, spec: KindSpec, report: ProblemReport) -> No
         report.add(*merge.reference_problems(dialect, spec, ref))
 
 
-def _apply(dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport) -> None:
+def _apply(dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport) -> int:
+    """Merge the staged rows; return how many rows were inserted or changed."""
     if spec.kind != "network":
-        merge.upsert(dialect, spec)
-        return
+        return merge.upsert(dialect, spec)
     # New parents may come later in the file: the first pass inserts every element, the second
-    # links those whose parent did not exist yet; then paths follow the links.
-    merge.upsert(dialect, spec, extra={"path": "''"})
+    # links those whose parent did not exist yet (and is not counted again); then paths follow
+    # the links.
+    touched = merge.upsert(dialect, spec, extra={"path": "''"})
     merge.upsert(dialect, spec, extra={"path": "''"})
     report.add(*merge.element_cycle_problems(dialect))
     if report.total:
         raise ImportRejected(path, report)
     merge.rebuild_element_paths(dialect)
+    return touched
 
 
 def _counts(result: ImportResult) -> dict[str, int]:

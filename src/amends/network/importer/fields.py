@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from functools import cache
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
@@ -95,19 +97,61 @@ def email(value: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class _HomeRegion:
+    """The default region's E.164 prefix and its number patterns, from phonenumbers' metadata.
+
+    Most numbers in a customer file are already E.164 numbers of the operator's own country;
+    matching them against the same patterns phonenumbers uses is exact and ~20x faster than a
+    full parse, which stays the path for everything else (and for the error messages).
+    """
+
+    prefix: str
+    mobile: re.Pattern[str] | None
+    fixed_line: re.Pattern[str] | None
+
+
+def _pattern(desc: Any) -> re.Pattern[str] | None:
+    if desc is None or desc.national_number_pattern is None:
+        return None
+    return re.compile(desc.national_number_pattern)
+
+
+@cache
+def _home_region(region: str) -> _HomeRegion:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        raise ValueError(f"AMENDS_PHONE_REGION={region!r} is not a region phonenumbers knows")
+    code = phonenumbers.country_code_for_region(region)
+    return _HomeRegion(f"+{code}", _pattern(metadata.mobile), _pattern(metadata.fixed_line))
+
+
+def _fast_path(value: str, *, mobile: bool) -> bool:
+    home = _home_region(settings.DEFAULT_PHONE_REGION)
+    if not value.startswith(home.prefix):
+        return False
+    national = value[len(home.prefix) :]
+    patterns = (home.mobile,) if mobile else (home.mobile, home.fixed_line)
+    return any(p is not None and p.fullmatch(national) for p in patterns)
+
+
+_MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
 def _phone(value: str, *, mobile: bool) -> str:
+    if _fast_path(value, mobile=mobile):
+        return value
     try:
         number = phonenumbers.parse(value, settings.DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
         raise ValueError(f"{value!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    kind = phonenumbers.number_type(number)  # UNKNOWN exactly when the number is not valid
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise ValueError(f"{value!r} is not a valid phone number")
-    kind = phonenumbers.number_type(number)
-    mobile_kinds = (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )
-    if mobile and kind not in mobile_kinds:
+    if mobile and kind not in _MOBILE_TYPES:
         raise ValueError(f"{value!r} is not a mobile number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -59,32 +59,23 @@ def reference_problems(
     ], total
 
 
-def count_changes(dialect: Dialect, spec: KindSpec) -> tuple[int, int, int]:
-    """(rows, created, unchanged) comparing the staged file with what is stored."""
-    joins, equal = [], []
-    for position, ref in enumerate(spec.references):
-        alias = f"r{position}"
-        joins.append(f"LEFT JOIN {ref.table} {alias} ON {alias}.id = t.{ref.fk}")
-        equal.append(dialect.same(f"s.{ref.column}", f"{alias}.{ref.key}"))
-    equal += [dialect.same(f"s.{name}", f"t.{_target(name)}") for name in spec.stored_columns]
+def count_new(dialect: Dialect, spec: KindSpec) -> tuple[int, int]:
+    """(rows staged, rows whose key is not stored yet)."""
     with dialect.connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*), count(t.id) FROM {STAGE} s "
             f"LEFT JOIN {spec.table} t ON t.{spec.key} = s.{spec.key}"
         )
         rows, existing = cursor.fetchone()
-        cursor.execute(
-            f"SELECT count(*) FROM {STAGE} s JOIN {spec.table} t ON t.{spec.key} = s.{spec.key} "
-            f"{' '.join(joins)} WHERE {' AND '.join(equal)}"
-        )
-        (unchanged,) = cursor.fetchone()
-    return rows, rows - existing, unchanged
+    return rows, rows - existing
 
 
-def upsert(dialect: Dialect, spec: KindSpec, *, extra: dict[str, str] | None = None) -> None:
+def upsert(dialect: Dialect, spec: KindSpec, *, extra: dict[str, str] | None = None) -> int:
     """INSERT … SELECT … ON CONFLICT (key) DO UPDATE, touching only rows that differ.
 
-    ``extra`` adds constant columns for new rows only (e.g. a placeholder path).
+    Returns the number of rows inserted or changed: rows that the ``DO UPDATE … WHERE`` skips
+    because nothing differs are not counted (on both databases). ``extra`` adds constant
+    columns for new rows only (e.g. a placeholder path).
     """
     extra = extra or {}
     targets = [_target(name) for name in spec.stored_columns] + [ref.fk for ref in spec.references]
@@ -108,6 +99,7 @@ def upsert(dialect: Dialect, spec: KindSpec, *, extra: dict[str, str] | None = N
     )
     with dialect.connection.cursor() as cursor:
         cursor.execute(sql)
+        return int(cursor.rowcount)
 
 
 ELEMENT_TREE = """
