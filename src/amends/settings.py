@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import phonenumbers
 
 from amends.env import (
     ConfigurationError,
@@ -44,7 +45,11 @@ SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("AMENDS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-DEFAULT_PHONE_REGION = env_str("AMENDS_PHONE_REGION", "AU")
+DEFAULT_PHONE_REGION = env_str("AMENDS_PHONE_REGION", "AU").upper()
+if not phonenumbers.country_code_for_region(DEFAULT_PHONE_REGION):
+    raise ConfigurationError(
+        f"AMENDS_PHONE_REGION={DEFAULT_PHONE_REGION!r} is not a region code such as AU or GB"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
