@@ -21,6 +21,8 @@ def web_command(*, host: str, port: int, workers: int) -> list[str]:
         "--threads", "4",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
+        # One shared socket path in $HOME would collide between several instances.
+        "--no-control-socket",
     ]  # fmt: skip
 
 
