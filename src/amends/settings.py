@@ -45,6 +45,8 @@ SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("AMENDS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# "au" (the shipped ACMA preset) or the path of a JSON file of thresholds (see outages).
+AMENDS_CLASSIFICATION = env_str("AMENDS_CLASSIFICATION", "au")
 DEFAULT_PHONE_REGION = env_str("AMENDS_PHONE_REGION", "AU").upper()
 if not phonenumbers.country_code_for_region(DEFAULT_PHONE_REGION):
     raise ConfigurationError(
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "amends.core",
     "amends.network",
+    "amends.outages",
 ]
 
 MIDDLEWARE = [

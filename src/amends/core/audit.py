@@ -24,7 +24,8 @@ GENESIS_HASH = "0" * 64
 Actor = AbstractBaseUser | AnonymousUser | str | None
 
 
-def _actor_name(actor: Actor) -> str:
+def actor_name(actor: Actor) -> str:
+    """How an actor is written in the log and timelines."""
     if actor is None:
         return "system"
     if isinstance(actor, str):
@@ -86,7 +87,7 @@ def record(
         fields: dict[str, Any] = {
             "seq": head.seq + 1,
             "at": timezone.now(),
-            "actor": _actor_name(actor)[:150],
+            "actor": actor_name(actor)[:150],
             "action": action,
             "object_type": object_type,
             "object_id": object_id,

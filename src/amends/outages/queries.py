@@ -1,0 +1,85 @@
+"""Reads over outages and their impact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from amends.core.errors import NotFound
+from amends.outages.models import OPEN_STATUSES, Outage
+
+
+@dataclass(frozen=True)
+class ImpactCounts:
+    """Who an outage has affected (distinct, across all windows) and who still is."""
+
+    services: int
+    customers: int
+    still_affected_services: int
+    by_segment: dict[str, int]  # customers
+    by_product: dict[str, int]  # services
+    by_state: dict[str, int]  # services
+    priority_assistance_customers: int
+
+
+def _grouped(sql: str, params: list[object]) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {str(key): int(count) for key, count in cursor.fetchall()}
+
+
+def impact_counts(outage: Outage) -> ImpactCounts:
+    params: list[object] = [outage.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT service_id), count(DISTINCT customer_id), "
+            "count(DISTINCT CASE WHEN window_end IS NULL THEN service_id END) "
+            "FROM outages_impact WHERE outage_id = %s",
+            params,
+        )
+        services, customers, still = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(DISTINCT c.id) FROM outages_impact i "
+            "JOIN network_customer c ON c.id = i.customer_id "
+            "WHERE i.outage_id = %s AND c.priority_assistance = %s",
+            [outage.pk, True],
+        )
+        (priority,) = cursor.fetchone()
+    return ImpactCounts(
+        services=services,
+        customers=customers,
+        still_affected_services=still,
+        by_segment=_grouped(
+            "SELECT c.segment, count(DISTINCT c.id) FROM outages_impact i "
+            "JOIN network_customer c ON c.id = i.customer_id WHERE i.outage_id = %s "
+            "GROUP BY c.segment ORDER BY c.segment",
+            params,
+        ),
+        by_product=_grouped(
+            "SELECT p.name, count(DISTINCT s.id) FROM outages_impact i "
+            "JOIN network_service s ON s.id = i.service_id "
+            "JOIN network_product p ON p.id = s.product_id WHERE i.outage_id = %s "
+            "GROUP BY p.name ORDER BY p.name",
+            params,
+        ),
+        by_state=_grouped(
+            "SELECT s.state, count(DISTINCT s.id) FROM outages_impact i "
+            "JOIN network_service s ON s.id = i.service_id WHERE i.outage_id = %s "
+            "GROUP BY s.state ORDER BY s.state",
+            params,
+        ),
+        priority_assistance_customers=priority,
+    )
+
+
+def outage_by_reference(reference: str) -> Outage:
+    outage = Outage.objects.filter(reference=reference.strip().upper()).first()
+    if outage is None:
+        raise NotFound(f"no outage {reference!r}", field="reference")
+    return outage
+
+
+def open_outages() -> QuerySet[Outage]:
+    return Outage.objects.filter(status__in=OPEN_STATUSES)
