@@ -117,6 +117,7 @@ def bulk_services(
             "INSERT INTO network_service (external_id, customer_id, product_id, "
             "monthly_charge_cents, address, postcode, locality, state, remoteness, h3_cell, "
             "sla_tier, is_active) "
-            "SELECT CAST(%s AS TEXT) || CAST(n AS TEXT), %s, %s, 1000, '', %s, 'Bulk', %s, %s, '', 'standard', %s FROM seq",
+            "SELECT CAST(%s AS TEXT) || CAST(n AS TEXT), %s, %s, 1000, '', %s, 'Bulk', %s, %s, "
+            "'', 'standard', %s FROM seq",
             [count, f"{prefix}-", customer.pk, product.pk, postcode, state, remoteness, True],
         )
