@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> None:
         # A bad environment variable is the operator's to fix: say which one, no traceback.
         sys.stderr.write(f"amends: configuration error: {exc}\n")
         sys.exit(2)
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ secret key generated on first run and kept beside it.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("AMENDS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # "au" (the shipped ACMA preset) or the path of a JSON file of thresholds (see outages).
 AMENDS_CLASSIFICATION = env_str("AMENDS_CLASSIFICATION", "au")
+# Alert intake: which alert label means which scope kind, and whether "resolved" restores.
+AMENDS_INTAKE_LABELS = env_str(
+    "AMENDS_INTAKE_LABELS",
+    "element=element,postcode=postcode,state=state,locality=locality,product=product",
+)
+AMENDS_INTAKE_AUTO_RESTORE = env_bool("AMENDS_INTAKE_AUTO_RESTORE", False)
 DEFAULT_PHONE_REGION = env_str("AMENDS_PHONE_REGION", "AU").upper()
 if not phonenumbers.country_code_for_region(DEFAULT_PHONE_REGION):
     raise ConfigurationError(
@@ -61,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "amends.core",
@@ -116,7 +124,9 @@ def _databases() -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+        # A file (not memory) so child processes in tests can open it; per process so that two
+        # test runs on one checkout do not share it.
+        config["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
     elif engine != "django.db.backends.postgresql":
         raise ConfigurationError(
             f"DATABASE_URL uses {engine}; Amends supports sqlite:/// and postgres:// only"

@@ -51,3 +51,27 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at #{self.seq}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, stored only as its SHA-256 hash.
+
+    It acts as ``user`` (whose roles decide what it may change) and is further limited to its
+    ``scopes`` (e.g. ``outages:read outages:write intake``).
+    """
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise it.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.CharField(max_length=200)
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="api_tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())

@@ -24,14 +24,14 @@ class ImpactCounts:
     priority_assistance_customers: int
 
 
-def _grouped(sql: str, params: list[object]) -> dict[str, int]:
+def _grouped(sql: str, params: list[int]) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {str(key): int(count) for key, count in cursor.fetchall()}
 
 
 def impact_counts(outage: Outage) -> ImpactCounts:
-    params: list[object] = [outage.pk]
+    params = [outage.pk]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(DISTINCT service_id), count(DISTINCT customer_id), "

@@ -1,0 +1,174 @@
+"""The outages API: tokens and roles, declare → change → restore, problem details on bad input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from amends.core.models import AuditEntry
+from amends.core.roles import Role
+from amends.core.services import staff_user_set
+from amends.core.tokens import token_create
+from amends.outages.models import Outage
+from tests.factories import build_operator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tokens() -> dict[str, str]:
+    build_operator()
+    staff_user_set(actor="t", username="nmc", role=Role.COMMANDER, password="pw-123456-x")
+    staff_user_set(actor="t", username="desk", role=Role.AGENT, password="pw-123456-x")
+    return {
+        "commander": token_create(
+            actor="t", name="nms", username="nmc", scopes=["outages:read", "outages:write"]
+        )[1],
+        "reader": token_create(actor="t", name="dash", username="nmc", scopes=["outages:read"])[1],
+        "agent": token_create(
+            actor="t", name="crm", username="desk", scopes=["outages:read", "outages:write"]
+        )[1],
+    }
+
+
+def call(client: Client, method: str, path: str, token: str | None, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return getattr(client, method)(
+        f"/api/v1{path}", data=body, content_type="application/json", headers=headers
+    )
+
+
+def test_declare_read_change_restore(client: Client, tokens: dict[str, str]) -> None:
+    token = tokens["commander"]
+    created = call(
+        client,
+        "post",
+        "/outages",
+        token,
+        {
+            "title": "Fibre cut Wagga",
+            "cause_public": "A fibre cable was cut by roadworks.",
+            "scope": [{"kind": "element", "element": "X2"}],
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    reference = body["outage"]["reference"]
+    assert body["impact"]["newly_affected"] == 2 and body["outage"]["affected_customers"] == 2
+
+    impact = call(client, "get", f"/outages/{reference}/impact", tokens["reader"]).json()
+    assert impact["by_segment"] == {"consumer": 2} and impact["priority_assistance_customers"] == 1
+
+    etr = (timezone.now() + timedelta(hours=5)).isoformat()
+    assert (
+        call(
+            client,
+            "post",
+            f"/outages/{reference}/etr",
+            token,
+            {"etr": etr, "reason": "Splicing crew on site"},
+        ).status_code
+        == 200
+    )
+    assert (
+        call(client, "post", f"/outages/{reference}/status", token, {"to": "restoring"}).json()[
+            "outage"
+        ]["status"]
+        == "restoring"
+    )
+    restored = call(client, "post", f"/outages/{reference}/restore", token, {}).json()
+    assert restored["impact"]["no_longer_affected"] == 2
+    assert restored["outage"]["status"] == "monitoring"
+
+    listed = call(client, "get", "/outages?open=true", tokens["reader"]).json()
+    assert [o["reference"] for o in listed["items"]] == [reference]
+    detail = call(client, "get", f"/outages/{reference}", tokens["reader"]).json()
+    assert [u["visibility"] for u in detail["updates"]] == ["public"] * 4
+
+
+def test_openapi_document_is_served(client: Client) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/outages" in schema["paths"]
+    assert "/api/v1/intake/alertmanager" in schema["paths"]
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_missing_or_bad_token_is_401(client: Client, tokens: dict[str, str]) -> None:
+    response = call(client, "get", "/outages", None)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert call(client, "get", "/outages", "amd_wrong").status_code == 401
+
+
+def test_scope_and_role_are_both_needed_to_change(client: Client, tokens: dict[str, str]) -> None:
+    body = {"title": "x", "scope": [{"kind": "state", "state": "VIC"}]}
+    read_only = call(client, "post", "/outages", tokens["reader"], body)
+    assert read_only.status_code == 403 and "outages:write" in read_only.json()["detail"]
+    agent = call(client, "post", "/outages", tokens["agent"], body)
+    assert agent.status_code == 403 and "no role" in agent.json()["detail"]
+    assert Outage.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("scope", "field"),
+    [
+        ({"kind": "element", "element": "NOPE"}, "scope[0].element"),
+        (
+            {"kind": "polygon", "geojson": {"type": "Polygon", "coordinates": "nope"}},
+            "scope[0].geojson",
+        ),
+        ({"kind": "state", "state": "Narnia"}, "scope[0].state"),
+    ],
+)
+def test_bad_input_is_a_400_problem_and_changes_nothing(
+    client: Client, tokens: dict[str, str], scope: dict[str, Any], field: str
+) -> None:
+    audit_before = AuditEntry.objects.count()
+    response = call(
+        client, "post", "/outages", tokens["commander"], {"title": "Fault", "scope": [scope]}
+    )
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["status"] == 400 and problem["field"] == field and problem["detail"]
+    assert Outage.objects.count() == 0 and AuditEntry.objects.count() == audit_before
+
+
+def test_etr_in_the_past_and_malformed_json_are_400(client: Client, tokens: dict[str, str]) -> None:
+    past = (timezone.now() - timedelta(hours=1)).isoformat()
+    response = call(
+        client,
+        "post",
+        "/outages",
+        tokens["commander"],
+        {"title": "Fault", "etr": past, "scope": [{"kind": "state", "state": "VIC"}]},
+    )
+    assert response.status_code == 400 and response.json()["field"] == "etr"
+    missing = call(client, "post", "/outages", tokens["commander"], {"scope": []})
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "title"
+    assert Outage.objects.count() == 0
+
+
+def test_unknown_outage_and_invalid_transition(client: Client, tokens: dict[str, str]) -> None:
+    assert call(client, "get", "/outages/OUT-1999-0001", tokens["reader"]).status_code == 404
+    declared = call(
+        client,
+        "post",
+        "/outages",
+        tokens["commander"],
+        {"title": "Fault", "scope": [{"kind": "state", "state": "VIC"}]},
+    )
+    reference = declared.json()["outage"]["reference"]
+    call(client, "post", f"/outages/{reference}/status", tokens["commander"], {"to": "resolved"})
+    conflict = call(
+        client, "post", f"/outages/{reference}/status", tokens["commander"], {"to": "identified"}
+    )
+    assert conflict.status_code == 409 and "can move to" in conflict.json()["detail"]
+
+
+def test_console_session_reads_the_api(client: Client, tokens: dict[str, str]) -> None:
+    client.login(username="desk", password="pw-123456-x")
+    assert client.get("/api/v1/outages").status_code == 200
