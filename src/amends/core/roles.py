@@ -47,12 +47,14 @@ def _permissions_for(grants: list[tuple[str, str]]) -> Q:
     return query
 
 
-def sync_role_permissions(**_: Any) -> None:
-    """Give each role group exactly the permissions ROLE_PERMISSIONS lists (idempotent)."""
+def sync_role_permissions(**signal_kwargs: Any) -> None:
+    """Give each role group exactly the permissions ROLE_PERMISSIONS lists (idempotent).
+
+    Also recreates a missing group: a database flush (as between transactional tests) removes
+    the groups the migration made, and runs this afterwards.
+    """
     for role, grants in ROLE_PERMISSIONS.items():
-        group = Group.objects.filter(name=role).first()
-        if group is None:  # migrations not applied yet (e.g. migrating another app first)
-            continue
+        group, _created = Group.objects.get_or_create(name=role)
         wanted = set(
             Permission.objects.filter(_permissions_for(grants)).values_list("pk", flat=True)
         )

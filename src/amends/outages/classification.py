@@ -131,9 +131,9 @@ def classify(facts: Facts, thresholds: Thresholds) -> tuple[str, str]:
             f"{facts.remote_services:,} remote services (≥ {t.remote_services:,}) for "
             f"{facts.minutes} min (≥ {t.remote_minutes})"
         )
+    services = f"{facts.services:,} service{'' if facts.services == 1 else 's'}"
     return Classification.LOCAL, (
-        f"{facts.services:,} services for {facts.minutes} min: below the major and "
-        "significant-local thresholds"
+        f"{services} for {facts.minutes} min: below the major and significant-local thresholds"
     )
 
 

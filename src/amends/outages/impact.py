@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db import connection
 
+from amends.core.db import allow_bulk_memory
 from amends.network.queries import subtree_bounds
-from amends.outages.models import EndReason, Outage, ScopeItem, ScopeKind
+from amends.outages.models import EndReason, Impact, Outage, ScopeItem, ScopeKind
 
 COVER = "amends_outage_cover"
 
@@ -32,63 +33,107 @@ def _db_datetime(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def item_select(item: ScopeItem, *, columns: str) -> tuple[str, list[Any]]:
-    """A SELECT of the active services one scope item covers, with ``columns`` from ``s``."""
+def _marks(values: list[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def branch_select(items: list[ScopeItem], *, columns: str) -> tuple[str, list[Any]]:
+    """A SELECT of the active services that scope items of one kind and product cover.
+
+    Items of a kind are combined into one condition (``state IN ('NSW', 'VIC')``), so a scope
+    of several states or postcodes is one scan and yields each service once.
+    """
+    kind, product_id = items[0].kind, items[0].product_id
     joins, where = "", ["s.is_active = %s"]
     params: list[Any] = [True]
-    if item.kind == ScopeKind.ELEMENT:
-        assert item.element is not None
-        low, high = subtree_bounds(item.element.path)
+    if kind == ScopeKind.ELEMENT:
+        ranges = [subtree_bounds(item.element.path) for item in items if item.element]
         joins = " JOIN network_networkelement e ON e.id = s.element_id"
-        where += ["e.path >= %s", "e.path < %s"]
-        params += [low, high]
-    elif item.kind == ScopeKind.POSTCODE:
-        where.append("s.postcode = %s")
-        params.append(item.postcode)
-    elif item.kind == ScopeKind.LOCALITY:
-        where += ["s.state = %s", "UPPER(s.locality) = %s"]
-        params += [item.state, item.locality]
-    elif item.kind == ScopeKind.STATE:
-        where.append("s.state = %s")
-        params.append(item.state)
-    elif item.kind == ScopeKind.POLYGON:
-        joins = " JOIN outages_scopecell c ON c.cell = s.h3_cell AND c.scope_item_id = %s"
-        params.insert(0, item.pk)
-    elif item.kind == ScopeKind.SERVICES:
-        joins = " JOIN outages_scopeservice ss ON ss.service_id = s.id AND ss.scope_item_id = %s"
-        params.insert(0, item.pk)
-    if item.product_id is not None:
+        where.append("(" + " OR ".join(["(e.path >= %s AND e.path < %s)"] * len(ranges)) + ")")
+        params += [bound for pair in ranges for bound in pair]
+    elif kind in (ScopeKind.POSTCODE, ScopeKind.STATE):
+        values = [getattr(item, kind) for item in items]
+        where.append(f"s.{kind} IN ({_marks(values)})")
+        params += values
+    elif kind == ScopeKind.LOCALITY:
+        where.append(
+            "(" + " OR ".join(["(s.state = %s AND UPPER(s.locality) = %s)"] * len(items)) + ")"
+        )
+        params += [value for item in items for value in (item.state, item.locality)]
+    elif kind in (ScopeKind.POLYGON, ScopeKind.SERVICES):
+        table, on = (
+            ("outages_scopecell", "x.cell = s.h3_cell")
+            if kind == ScopeKind.POLYGON
+            else ("outages_scopeservice", "x.service_id = s.id")
+        )
+        ids = [item.pk for item in items]
+        # DISTINCT: two items of the branch may list the same cell or service.
+        columns = f"DISTINCT {columns}"
+        joins = f" JOIN {table} x ON {on} AND x.scope_item_id IN ({_marks(ids)})"
+        params = [*ids, *params]
+    if product_id is not None:
         where.append("s.product_id = %s")
-        params.append(item.product_id)
+        params.append(product_id)
     return f"SELECT {columns} FROM network_service s{joins} WHERE {' AND '.join(where)}", params
 
 
+def _branches(items: list[ScopeItem], *, with_times: bool) -> list[list[ScopeItem]]:
+    """Items grouped so that each group can be one branch of the cover query."""
+    groups: dict[tuple[Any, ...], list[ScopeItem]] = {}
+    for item in items:
+        key = (item.kind, item.product_id) + ((item.started_at, item.degree) if with_times else ())
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
 def cover_query(outage: Outage) -> tuple[str, list[Any]]:
-    """SELECT service_id, customer_id, started_at, degree of every service the outage covers."""
+    """SELECT service_id, customer_id, started_at, degree of every service the outage covers.
+
+    One branch per kind of open include item (each can use its own index), merged per service
+    when there are several (the earliest start and the worst degree of the items covering it),
+    minus the services the exclude items cover.
+    """
     items = list(outage.scope_items.filter(restored_at__isnull=True).select_related("element"))
-    includes = [i for i in items if i.include]
-    excludes = [i for i in items if not i.include]
+    includes = _branches([i for i in items if i.include], with_times=True)
+    excludes = _branches([i for i in items if not i.include], with_times=False)
     if not includes:
-        return "SELECT 0, 0, NULL, NULL WHERE 1 = 0", []
+        return (
+            "SELECT 0 AS service_id, 0 AS customer_id, NULL AS started_at, NULL AS degree "
+            "WHERE 1 = 0"
+        ), []
     parts, params = [], []
-    for item in includes:
-        sql, item_params = item_select(
-            item, columns="s.id AS service_id, s.customer_id, %s AS started_at, %s AS degree"
+    for branch in includes:
+        sql, branch_params = branch_select(
+            branch, columns="s.id AS service_id, s.customer_id, %s AS started_at, %s AS degree"
         )
         parts.append(sql)
-        params += [_db_datetime(item.started_at), item.degree, *item_params]
+        params += [_db_datetime(branch[0].started_at), branch[0].degree, *branch_params]
+    if len(parts) == 1 and not excludes:
+        return parts[0], params  # one branch yields each service once: no merge needed
     sql = (
-        "SELECT inc.service_id, MIN(inc.customer_id), MIN(inc.started_at), MAX(inc.degree) "
+        "SELECT inc.service_id, MIN(inc.customer_id) AS customer_id, "
+        "MIN(inc.started_at) AS started_at, MAX(inc.degree) AS degree "
         f"FROM ({' UNION ALL '.join(parts)}) inc"
     )
     if excludes:
         excluded = []
-        for item in excludes:
-            part, item_params = item_select(item, columns="s.id")
+        for branch in excludes:
+            part, branch_params = branch_select(branch, columns="s.id AS service_id")
             excluded.append(part)
-            params += item_params
-        sql += f" WHERE inc.service_id NOT IN ({' UNION ALL '.join(excluded)})"
+            params += branch_params
+        # An anti-join: NOT IN over a large set degrades to a nested scan on PostgreSQL.
+        sql += (
+            f" LEFT JOIN ({' UNION ALL '.join(excluded)}) x ON x.service_id = inc.service_id"
+            " WHERE x.service_id IS NULL"
+        )
     return sql + " GROUP BY inc.service_id", params
+
+
+_INSERT_IMPACT = (
+    "INSERT INTO outages_impact "
+    "(outage_id, service_id, customer_id, window_start, window_end, end_reason, degree) "
+    "SELECT %s, c.service_id, c.customer_id, c.started_at, NULL, '', c.degree "
+)
 
 
 def resolve_impact(
@@ -98,7 +143,15 @@ def resolve_impact(
 
     Call inside the transaction that changed the scope. Returns the difference.
     """
+    allow_bulk_memory()
     select, params = cover_query(outage)
+    if not Impact.objects.filter(outage=outage, window_end__isnull=True).exists():
+        # Nothing open to keep, close or update (a new outage): one INSERT … SELECT.
+        with connection.cursor() as cursor:
+            cursor.execute(f"{_INSERT_IMPACT} FROM ({select}) c", [outage.pk, *params])
+            opened = cursor.rowcount
+        _refresh_counts(outage)
+        return ImpactDiff(opened, 0, opened)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {COVER}")
         cursor.execute(
@@ -110,19 +163,15 @@ def resolve_impact(
         )
         cursor.execute(f"INSERT INTO {COVER} {select}", params)
         cursor.execute(
-            "INSERT INTO outages_impact "
-            "(outage_id, service_id, customer_id, window_start, window_end, end_reason, degree) "
-            "SELECT %s, c.service_id, c.customer_id, c.started_at, NULL, '', c.degree "
-            f"FROM {COVER} c "
-            "WHERE NOT EXISTS (SELECT 1 FROM outages_impact i WHERE i.outage_id = %s "
-            "AND i.service_id = c.service_id AND i.window_end IS NULL)",
+            f"{_INSERT_IMPACT} FROM {COVER} c WHERE NOT EXISTS (SELECT 1 FROM outages_impact i "
+            "WHERE i.outage_id = %s AND i.service_id = c.service_id AND i.window_end IS NULL)",
             [outage.pk, outage.pk],
         )
         opened = cursor.rowcount
         cursor.execute(
             "UPDATE outages_impact SET window_end = %s, end_reason = %s "
-            "WHERE outage_id = %s AND window_end IS NULL "
-            f"AND service_id NOT IN (SELECT service_id FROM {COVER})",
+            "WHERE outage_id = %s AND window_end IS NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {COVER} c WHERE c.service_id = outages_impact.service_id)",
             [_db_datetime(at), end_reason, outage.pk],
         )
         closed = cursor.rowcount

@@ -245,11 +245,22 @@ class Impact(models.Model):
     A service has at most one open window per outage (``window_end`` null); if it is affected
     again later (a scope widened, a customer says "still out"), a new window starts, so the time
     in between is never counted.
+
+    Rows are only ever written by ``resolve_impact``'s set-based SQL, which selects them from
+    existing services, so the references hold by construction; the foreign keys carry no
+    database constraint because checking three of them per row would double the time to
+    resolve a national outage. Django still applies ``on_delete`` for deletes through the ORM.
     """
 
-    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="impacts")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    outage = models.ForeignKey(
+        Outage, on_delete=models.CASCADE, related_name="impacts", db_constraint=False
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     window_start = models.DateTimeField()
     window_end = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)

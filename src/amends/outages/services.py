@@ -5,6 +5,7 @@ outage's current state, and re-resolves impact and classification when they may 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from amends.core import audit
 from amends.core.errors import AmendsError, Conflict
-from amends.outages import classification, scope
+from amends.outages import classification, queries, scope
 from amends.outages.impact import ImpactDiff, resolve_impact
 from amends.outages.models import (
     OPEN_STATUSES,
@@ -164,6 +165,30 @@ def outage_declare(
             },
         )
     return OutageChange(outage, diff)
+
+
+def outage_preview(*, scope_items: Sequence[scope.ScopeSpec]) -> queries.ImpactCounts:
+    """Who an outage with this scope would affect, resolved exactly as declaring would, inside a
+    savepoint that is always rolled back: nothing is kept and nothing is audited."""
+    resolved = [scope.resolve(spec, prefix=f"scope[{i}]") for i, spec in enumerate(scope_items)]
+    if not any(r.values["include"] for r in resolved):
+        raise AmendsError(
+            "name at least one area, element, product or service affected", field="scope"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        outage = Outage.objects.create(
+            reference=f"PREVIEW-{uuid.uuid4().hex[:12]}",
+            title="Preview",
+            detected_at=now,
+            started_at=now,
+        )
+        for spec, item in zip(scope_items, resolved, strict=True):
+            _add_item(outage, item, started_at=spec.started_at or now)
+        resolve_impact(outage, at=now)
+        counts = queries.impact_counts(outage)
+        transaction.set_rollback(True)
+    return counts
 
 
 def _create_with_reference(**values: Any) -> Outage:

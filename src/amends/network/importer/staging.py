@@ -12,10 +12,10 @@ from typing import Any, Protocol
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from amends.core.db import allow_bulk_memory
 from amends.network.importer.specs import KindSpec, SqlType
 
 STAGE = "amends_import_stage"
-IMPORT_WORK_MEM = "256MB"
 
 _TYPES: dict[str, dict[SqlType, str]] = {
     "postgresql": {
@@ -56,13 +56,11 @@ class Dialect:
         return f"{left} {op} {right}"
 
     def create_stage(self, spec: KindSpec) -> None:
+        allow_bulk_memory()  # the checks and the merge hash-join the whole file
         types = _TYPES[self.vendor]
         columns = ", ".join(f"{name} {types[sql_type]}" for name, sql_type in spec.staging_columns)
         suffix = " ON COMMIT DROP" if self.vendor == "postgresql" else ""
         with self.connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                # The checks and the merge hash-join the whole file; let them do it in memory.
-                cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             cursor.execute(f"CREATE TEMP TABLE {STAGE} (line integer, {columns}){suffix}")
 
