@@ -44,6 +44,7 @@ def test_viewer_signs_in_and_sees_counts(live_server, small_network: Path) -> No
         page.get_by_role("heading", name="Overview").wait_for()
         assert page.locator("#count-customers").inner_text() == "3"
         assert page.locator("#count-services").inner_text() == "4"
+        assert page.locator("#count-outages").inner_text() == "0"
         page.screenshot(path=str(ARTIFACTS / "console-home-phone.png"), full_page=True)
         page.get_by_role("button", name="Sign out").click()
         page.get_by_role("heading", name="Sign in").wait_for()

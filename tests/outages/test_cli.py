@@ -25,7 +25,12 @@ def run(*args: str) -> str:
 def test_parse_scope_forms() -> None:
     spec = parse_scope("-locality:Wagga Wagga/NSW+MOB")
     assert (spec.include, spec.kind, spec.locality, spec.state, spec.product) == (
-        False, "locality", "Wagga Wagga", "NSW", "MOB")
+        False,
+        "locality",
+        "Wagga Wagga",
+        "NSW",
+        "MOB",
+    )
     assert parse_scope("services:S1;S2").services == ["S1", "S2"]
     assert parse_scope("element:X1").element == "X1"
 
@@ -33,8 +38,18 @@ def test_parse_scope_forms() -> None:
 @pytest.mark.django_db
 def test_declare_show_restore_resolve_in_json() -> None:
     build_operator()
-    declared = json.loads(run("declare", "--title", "Exchange fault", "--scope", "element:X1",
-                              "--scope", "postcode:2650+MOB", "--json"))
+    declared = json.loads(
+        run(
+            "declare",
+            "--title",
+            "Exchange fault",
+            "--scope",
+            "element:X1",
+            "--scope",
+            "postcode:2650+MOB",
+            "--json",
+        )
+    )
     reference = declared["reference"]
     assert declared["impact"]["newly_affected"] == 4
     assert declared["counts"]["by_state"] == {"NSW": 4}

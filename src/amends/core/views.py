@@ -8,9 +8,12 @@ from django.shortcuts import render
 
 from amends.core.permissions import role_required
 from amends.network import queries as network_queries
+from amends.outages import queries as outage_queries
 
 
 @login_required
 @role_required()
 def console_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"counts": network_queries.headline_counts()})
+    open_outages = outage_queries.open_outages().order_by("-started_at")
+    counts = {**network_queries.headline_counts(), "open_outages": open_outages.count()}
+    return render(request, "core/home.html", {"counts": counts, "outages": open_outages[:10]})

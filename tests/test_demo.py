@@ -1,0 +1,39 @@
+"""`amends demo` tells the whole story end to end on a small operator."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from amends.outages.models import Impact, Outage
+
+
+@pytest.mark.django_db
+def test_demo_builds_the_operator_staff_and_outage(tmp_path: Path) -> None:
+    out = StringIO()
+    with override_settings(DATA_DIR=tmp_path):
+        call_command("demo", customers=600, no_serve=True, stdout=out)
+    text = out.getvalue()
+    assert "customers       600 rows: 600 created" in text
+    assert (tmp_path / "demo" / "services.csv").exists()
+
+    outage = Outage.objects.get()
+    assert outage.reference in text and "still out" in text
+    closed = Impact.objects.filter(outage=outage, window_end__isnull=False).count()
+    still_open = Impact.objects.filter(outage=outage, window_end__isnull=True).count()
+    assert closed > 0 and still_open > 0  # the exchange is back, the region is not
+    assert outage.etr is not None and outage.status == "investigating"
+
+    password = next(
+        line.split()[1] for line in text.splitlines() if line.strip().startswith("commander ")
+    )
+    client = Client()
+    assert client.login(username="commander", password=password)
+    page = client.get(f"/outages/{outage.reference}/").content.decode()
+    assert outage.title in page
+    home = client.get("/").content.decode()
+    assert '<dd id="count-outages">1</dd>' in home
