@@ -1,0 +1,104 @@
+"""Pieces every outage write shares: the change result, timeline entries, reclassification,
+row locking and restoration of scope items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+
+from amends.core import audit
+from amends.core.errors import AmendsError, Conflict
+from amends.outages import classification, scope
+from amends.outages.impact import ImpactDiff, resolve_impact
+from amends.outages.models import (
+    OPEN_STATUSES,
+    ClassificationChange,
+    EndReason,
+    Outage,
+    ScopeCell,
+    ScopeItem,
+    ScopeService,
+    Update,
+)
+
+DEFAULT_UPDATE_INTERVAL = timedelta(hours=6)  # the regulator's cadence in the first 24 hours
+
+
+@dataclass(frozen=True)
+class OutageChange:
+    outage: Outage
+    impact: ImpactDiff | None = None
+
+
+def snapshot(outage: Outage) -> dict[str, object]:
+    return {
+        "status": outage.status,
+        "classification": outage.classification,
+        "etr": outage.etr,
+        "affected_services": outage.affected_services,
+        "affected_customers": outage.affected_customers,
+    }
+
+
+def check_future(value: datetime | None, *, now: datetime, field: str) -> None:
+    if value is not None and value <= now:
+        raise AmendsError("must be in the future", field=field)
+
+
+def add_scope_item(
+    outage: Outage, resolved: scope.ResolvedScope, *, started_at: datetime
+) -> ScopeItem:
+    item = ScopeItem.objects.create(outage=outage, started_at=started_at, **resolved.values)
+    ScopeCell.objects.bulk_create(
+        [ScopeCell(scope_item=item, cell=cell) for cell in resolved.cells], batch_size=5000
+    )
+    ScopeService.objects.bulk_create(
+        [ScopeService(scope_item=item, service_id=sid) for sid in resolved.service_ids],
+        batch_size=5000,
+    )
+    return item
+
+
+def add_timeline_entry(
+    outage: Outage, actor: audit.Actor, visibility: str, message: str, at: datetime
+) -> Update:
+    return Update.objects.create(
+        outage=outage,
+        visibility=visibility,
+        status=outage.status,
+        message=message,
+        author=audit.actor_name(actor),
+        created_at=at,
+    )
+
+
+def reclassify(outage: Outage, *, now: datetime) -> None:
+    facts = classification.gather_facts(outage, now=now)
+    label, reason = classification.classify(facts, classification.configured_thresholds())
+    last = outage.classification_changes.order_by("-created_at", "-id").first()
+    if last is not None and last.classification == label:
+        return
+    ClassificationChange.objects.create(
+        outage=outage,
+        classification=label,
+        reason=reason,
+        facts=classification.facts_dict(facts),
+        created_at=now,
+    )
+    Outage.objects.filter(pk=outage.pk).update(classification=label)
+    outage.classification = label
+
+
+def locked_open(outage: Outage) -> Outage:
+    """Re-read the outage under a row lock and refuse if it is no longer open."""
+    current = Outage.objects.select_for_update().get(pk=outage.pk)
+    if current.status not in OPEN_STATUSES:
+        raise Conflict(f"{current.reference} is {current.status}; reopen it first")
+    return current
+
+
+def restore_items(outage: Outage, items: QuerySet[ScopeItem], *, at: datetime) -> ImpactDiff:
+    items.update(restored_at=at)
+    return resolve_impact(outage, at=at, end_reason=EndReason.RESTORED)

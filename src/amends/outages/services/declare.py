@@ -1,0 +1,166 @@
+"""Declaring an outage, and previewing who a declaration would affect."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from amends.core import audit
+from amends.core.errors import AmendsError
+from amends.outages import queries, scope
+from amends.outages.impact import resolve_impact
+from amends.outages.models import (
+    EtrChange,
+    Outage,
+    Severity,
+    Visibility,
+)
+from amends.outages.services.common import (
+    DEFAULT_UPDATE_INTERVAL,
+    OutageChange,
+    add_scope_item,
+    add_timeline_entry,
+    check_future,
+    reclassify,
+    snapshot,
+)
+
+
+def _next_reference(year: int) -> str:
+    prefix = f"OUT-{year}-"
+    last = (
+        Outage.objects.filter(reference__startswith=prefix)
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    number = int(last.removeprefix(prefix)) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def outage_declare(
+    *,
+    actor: audit.Actor,
+    title: str,
+    scope_items: Sequence[scope.ScopeSpec],
+    summary: str = "",
+    cause_public: str = "",
+    cause_internal: str = "",
+    severity: str = Severity.MAJOR,
+    started_at: datetime | None = None,
+    detected_at: datetime | None = None,
+    etr: datetime | None = None,
+    next_update_by: datetime | None = None,
+    natural_disaster: bool = False,
+    alert_source: str = "",
+    alert_key: str = "",
+    commander_id: int | None = None,
+) -> OutageChange:
+    """Open an outage with its scope, resolve who it affects and classify it."""
+    now = timezone.now()
+    if not title.strip():
+        raise AmendsError("is required", field="title")
+    if severity not in Severity.values:
+        raise AmendsError(
+            f"{severity!r} is not one of {', '.join(Severity.values)}", field="severity"
+        )
+    started = started_at or now
+    if started > now:
+        raise AmendsError("cannot be in the future", field="started_at")
+    check_future(etr, now=now, field="etr")
+    check_future(next_update_by, now=now, field="next_update_by")
+    resolved = [scope.resolve(spec, prefix=f"scope[{i}]") for i, spec in enumerate(scope_items)]
+    if not any(r.values["include"] for r in resolved):
+        raise AmendsError(
+            "name at least one area, element, product or service affected", field="scope"
+        )
+    with transaction.atomic():
+        outage = _create_with_reference(
+            title=title.strip(),
+            public_summary=summary,
+            cause_public=cause_public,
+            cause_internal=cause_internal,
+            severity=severity,
+            natural_disaster=natural_disaster,
+            detected_at=detected_at or started,
+            started_at=started,
+            etr=etr,
+            next_update_by=next_update_by or now + DEFAULT_UPDATE_INTERVAL,
+            alert_source=alert_source,
+            alert_key=alert_key,
+            commander_id=commander_id,
+        )
+        for spec, item in zip(scope_items, resolved, strict=True):
+            add_scope_item(outage, item, started_at=spec.started_at or started)
+        if etr is not None:
+            EtrChange.objects.create(
+                outage=outage,
+                etr=etr,
+                next_update_by=outage.next_update_by,
+                reason="declared",
+                author=audit.actor_name(actor),
+                created_at=now,
+            )
+        add_timeline_entry(
+            outage,
+            actor,
+            Visibility.PUBLIC,
+            summary or f"We are investigating: {outage.title}.",
+            now,
+        )
+        diff = resolve_impact(outage, at=now)
+        reclassify(outage, now=now)
+        audit.record(
+            actor,
+            "outage.declare",
+            outage,
+            after={
+                **snapshot(outage),
+                "reference": outage.reference,
+                "title": outage.title,
+                "scope": [str(i) for i in outage.scope_items.all()],
+            },
+        )
+    return OutageChange(outage, diff)
+
+
+def outage_preview(*, scope_items: Sequence[scope.ScopeSpec]) -> queries.ImpactCounts:
+    """Who an outage with this scope would affect, resolved exactly as declaring would, inside a
+    savepoint that is always rolled back: nothing is kept and nothing is audited."""
+    resolved = [scope.resolve(spec, prefix=f"scope[{i}]") for i, spec in enumerate(scope_items)]
+    if not any(r.values["include"] for r in resolved):
+        raise AmendsError(
+            "name at least one area, element, product or service affected", field="scope"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        outage = Outage.objects.create(
+            reference=f"PREVIEW-{uuid.uuid4().hex[:12]}",
+            title="Preview",
+            detected_at=now,
+            started_at=now,
+        )
+        for spec, item in zip(scope_items, resolved, strict=True):
+            add_scope_item(outage, item, started_at=spec.started_at or now)
+        resolve_impact(outage, at=now)
+        counts = queries.impact_counts(outage)
+        transaction.set_rollback(True)
+    return counts
+
+
+def _create_with_reference(**values: Any) -> Outage:
+    """Create the outage with the year's next reference, retrying if another declare took it."""
+    year = values["started_at"].year
+    for attempt in range(5):
+        try:
+            with transaction.atomic():  # a savepoint: a clash rolls back only this insert
+                return Outage.objects.create(reference=_next_reference(year), **values)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,78 @@
+"""Moving an outage through its statuses."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from amends.core import audit
+from amends.core.errors import AmendsError, Conflict
+from amends.outages.models import (
+    Outage,
+    Status,
+    Visibility,
+)
+from amends.outages.services.common import (
+    OutageChange,
+    add_timeline_entry,
+    reclassify,
+    restore_items,
+    snapshot,
+)
+
+# Which status may follow which. Skipping ahead is allowed (a short outage can go straight to
+# resolved); going back is allowed only where real incidents do (a fix that did not hold).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.INVESTIGATING: (Status.IDENTIFIED, Status.RESTORING, Status.MONITORING, Status.RESOLVED),
+    Status.IDENTIFIED: (Status.RESTORING, Status.MONITORING, Status.RESOLVED),
+    Status.RESTORING: (Status.MONITORING, Status.RESOLVED),
+    Status.MONITORING: (Status.RESTORING, Status.RESOLVED),
+    Status.RESOLVED: (Status.CLOSED, Status.RESTORING),
+    Status.CLOSED: (),
+}
+
+
+def outage_transition(
+    *, actor: audit.Actor, outage: Outage, to: str, message: str = ""
+) -> OutageChange:
+    """Move the outage to status ``to`` if its current status allows it.
+
+    Resolving restores every scope item still open; reopening a resolved outage ("restoring")
+    clears its restoration and resolution times but keeps the closed windows as they were.
+    """
+    if to not in Status.values:
+        raise AmendsError(f"{to!r} is not a status ({', '.join(Status.values)})", field="status")
+    now = timezone.now()
+    with transaction.atomic():
+        current = Outage.objects.select_for_update().get(pk=outage.pk)
+        if to not in TRANSITIONS[current.status]:
+            allowed = ", ".join(TRANSITIONS[current.status]) or "nothing"
+            raise Conflict(
+                f"{current.reference} is {current.status}; it can move to {allowed}", field="status"
+            )
+        before = snapshot(current)
+        diff = None
+        if to == Status.RESOLVED:
+            diff = restore_items(
+                current, current.scope_items.filter(restored_at__isnull=True), at=now
+            )
+            current.resolved_at = now
+            current.restored_at = current.restored_at or now
+        elif to == Status.CLOSED:
+            current.closed_at = now
+        elif current.status == Status.RESOLVED:  # reopened
+            current.resolved_at = current.restored_at = None
+        current.status = to
+        current.save(
+            update_fields=["status", "resolved_at", "restored_at", "closed_at", "updated_at"]
+        )
+        add_timeline_entry(
+            current,
+            actor,
+            Visibility.PUBLIC,
+            message or f"Status: {current.get_status_display()}.",
+            now,
+        )
+        reclassify(current, now=now)
+        audit.record(actor, f"outage.{to}", current, before=before, after=snapshot(current))
+    return OutageChange(current, diff)
