@@ -71,3 +71,21 @@ def test_staff_user_set_is_audited_and_refuses_unknown_roles() -> None:
     assert entry.after == {"role": ["agent"], "email": ""}
     with pytest.raises(ValueError, match="unknown role"):
         staff_user_set(actor="test", username="ann", role="emperor", password="x")
+
+
+@pytest.mark.django_db
+def test_admin_changes_are_audited(client: Client) -> None:
+    from amends.core.models import AuditEntry
+    from amends.network.models import Team
+
+    staff_user_set(actor="test", username="root", role=Role.ADMIN, password="pw-123456-x")
+    client.login(username="root", password="pw-123456-x")
+    team = Team.objects.create(external_id="T1", name="Old name")
+    response = client.post(
+        f"/admin/network/team/{team.pk}/change/",
+        {"external_id": "T1", "name": "New name", "email": ""},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.change")
+    assert entry.actor == "root" and entry.object_id == str(team.pk)
+    assert entry.before["name"] == "Old name" and entry.after["name"] == "New name"

@@ -107,9 +107,12 @@ def test_hundred_thousand_real_services_and_one_less() -> None:
     ).outage
     assert smaller.affected_services == 99_999
     assert smaller.classification == "local"
-    recent = outage_declare(actor="nmc", title="Fibre cut", scope_items=[
-        ScopeSpec(kind="postcode", postcode="2999")],
-        started_at=timezone.now() - timedelta(minutes=59)).outage
+    recent = outage_declare(
+        actor="nmc",
+        title="Fibre cut",
+        scope_items=[ScopeSpec(kind="postcode", postcode="2999")],
+        started_at=timezone.now() - timedelta(minutes=59),
+    ).outage
     assert recent.affected_services == 100_000
     assert recent.classification == "local"  # not yet more than 60 minutes
 

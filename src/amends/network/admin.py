@@ -2,24 +2,25 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from amends.core.admin_audit import AuditedAdmin
 from amends.network.models import Customer, NetworkElement, Product, Service, Team
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin[Team]):
+class TeamAdmin(AuditedAdmin[Team]):
     list_display = ("external_id", "name", "email")
     search_fields = ("external_id", "name")
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin[Product]):
+class ProductAdmin(AuditedAdmin[Product]):
     list_display = ("code", "name", "kind", "monthly_charge_cents")
     list_filter = ("kind",)
     search_fields = ("code", "name")
 
 
 @admin.register(NetworkElement)
-class NetworkElementAdmin(admin.ModelAdmin[NetworkElement]):
+class NetworkElementAdmin(AuditedAdmin[NetworkElement]):
     list_display = ("external_id", "name", "kind", "state", "path")
     list_filter = ("kind", "state")
     search_fields = ("external_id", "name", "path")
@@ -28,7 +29,7 @@ class NetworkElementAdmin(admin.ModelAdmin[NetworkElement]):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin[Customer]):
+class CustomerAdmin(AuditedAdmin[Customer]):
     list_display = (
         "external_id",
         "name",
@@ -44,7 +45,7 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin[Service]):
+class ServiceAdmin(AuditedAdmin[Service]):
     list_display = ("external_id", "customer", "product", "postcode", "locality", "state")
     list_filter = ("state", "remoteness", "product", "sla_tier", "is_active")
     search_fields = ("external_id", "customer__external_id", "postcode", "locality", "address")
