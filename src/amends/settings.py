@@ -54,6 +54,24 @@ AMENDS_INTAKE_LABELS = env_str(
     "element=element,postcode=postcode,state=state,locality=locality,product=product",
 )
 AMENDS_INTAKE_AUTO_RESTORE = env_bool("AMENDS_INTAKE_AUTO_RESTORE", False)
+# Notices to more recipients than this need a second person's approval.
+AMENDS_APPROVAL_THRESHOLD = env_int("AMENDS_APPROVAL_THRESHOLD", 100, minimum=0)
+# What messages say about the operator itself.
+AMENDS_OPERATOR_NAME = env_str("AMENDS_OPERATOR_NAME", "Amends Telecom")
+AMENDS_HELP_LINE = env_str("AMENDS_HELP_LINE", "13 00 00")
+AMENDS_URGENT_HELP = env_str(
+    "AMENDS_URGENT_HELP",
+    "In an emergency call 000. Emergency calls work from any mobile with any network's signal; "
+    "TTY users call 106.",
+)
+# Dispatch: batch size, worker lease, retries with backoff, quiet hours cap, re-check interval.
+AMENDS_DISPATCH_BATCH = env_int("AMENDS_DISPATCH_BATCH", 500, minimum=1)
+AMENDS_DELIVERY_LEASE_SECONDS = env_int("AMENDS_DELIVERY_LEASE_SECONDS", 120, minimum=1)
+AMENDS_MAX_ATTEMPTS = env_int("AMENDS_MAX_ATTEMPTS", 8, minimum=1)
+AMENDS_RETRY_BASE_SECONDS = env_int("AMENDS_RETRY_BASE_SECONDS", 10, minimum=0)
+AMENDS_RETRY_MAX_SECONDS = env_int("AMENDS_RETRY_MAX_SECONDS", 1800, minimum=1)
+AMENDS_CUSTOMER_HOURLY_CAP = env_int("AMENDS_CUSTOMER_HOURLY_CAP", 4, minimum=1)
+AMENDS_DISPATCH_RECHECK_SECONDS = env_int("AMENDS_DISPATCH_RECHECK_SECONDS", 60, minimum=1)
 DEFAULT_PHONE_REGION = env_str("AMENDS_PHONE_REGION", "AU").upper()
 if not phonenumbers.country_code_for_region(DEFAULT_PHONE_REGION):
     raise ConfigurationError(
@@ -74,6 +92,7 @@ INSTALLED_APPS = [
     "amends.core",
     "amends.network",
     "amends.outages",
+    "amends.comms",
 ]
 
 MIDDLEWARE = [
@@ -179,3 +198,58 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Channels (comms/channels) ---
+# Which provider serves each capability, over the embedded outbox defaults
+# ("email=smtp,sms=twilio"), and messages per second per capability ("sms=30").
+AMENDS_CHANNELS = env_str("AMENDS_CHANNELS", "")
+AMENDS_CHANNEL_RATES = env_str("AMENDS_CHANNEL_RATES", "")
+# Seconds to wait for an HTTP provider (Postmark, Twilio, HTTP SMS, webhooks) to answer.
+AMENDS_CHANNEL_TIMEOUT = env_int("AMENDS_CHANNEL_TIMEOUT", 10, minimum=1)
+
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Amends <noreply@localhost>")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigurationError(
+        "set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (465), not both"
+    )
+# Django waits forever by default; a stuck SMTP server must not hold a worker's lease.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+
+ANYMAIL = {
+    "POSTMARK_SERVER_TOKEN": env_secret("POSTMARK_SERVER_TOKEN"),
+    "POSTMARK_API_URL": env_str("POSTMARK_API_URL", "https://api.postmarkapp.com/"),
+}
+
+AMENDS_TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+AMENDS_TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")
+# A sender number or alphanumeric ID, or a Messaging Service SID ("MG…").
+AMENDS_TWILIO_FROM = env_str("TWILIO_FROM", "")
+AMENDS_TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com")
+
+AMENDS_SMS_HTTP_URL = env_str("AMENDS_SMS_HTTP_URL", "")
+AMENDS_SMS_HTTP_TOKEN = env_secret("AMENDS_SMS_HTTP_TOKEN")
+AMENDS_SMS_HTTP_TEMPLATE = env_str(
+    "AMENDS_SMS_HTTP_TEMPLATE",
+    '{"to": "{to}", "text": "{text}", "idempotency_key": "{idempotency_key}"}',
+)
+AMENDS_SMS_HTTP_BATCH = env_bool("AMENDS_SMS_HTTP_BATCH", False)
+AMENDS_SMS_HTTP_BATCH_SIZE = env_int("AMENDS_SMS_HTTP_BATCH_SIZE", 500, minimum=1)
+
+# Standard Webhooks signing secret, "whsec_<base64>".
+AMENDS_WEBHOOK_SECRET = env_secret("AMENDS_WEBHOOK_SECRET")
+# Only for tests and closed networks: lets webhooks reach loopback and private addresses.
+AMENDS_WEBHOOK_ALLOW_PRIVATE = env_bool("AMENDS_WEBHOOK_ALLOW_PRIVATE", False)
+
+# Apprise URLs of the operator's social and chat accounts, comma-separated (they hold tokens).
+AMENDS_SOCIAL_URLS = [
+    url.strip() for url in env_secret("AMENDS_SOCIAL_URLS").split(",") if url.strip()
+]
+
+# Twilio's SDK logs every API request at INFO: ten lines per SMS sent.
+LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
@@ -23,7 +23,7 @@ class Forbidden(AmendsError):
 class Caller:
     """The authenticated party: the user it acts as and the scopes it holds."""
 
-    user: AbstractBaseUser
+    user: User
     scopes: frozenset[str] | None  # None: a session, limited by roles only
     label: str
 
@@ -48,7 +48,7 @@ class StaffSession(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if user is None:
+        if not isinstance(user, User):
             return None
         return Caller(user, None, user.get_username())
 

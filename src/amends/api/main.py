@@ -10,6 +10,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from amends.api.auth import StaffSession, TokenAuth
+from amends.comms.api import router as comms_router
+from amends.comms.api import suppression_router
 from amends.core.errors import AmendsError
 from amends.outages.api import router as outages_router
 from amends.outages.intake import router as intake_router
@@ -24,6 +26,8 @@ api = NinjaAPI(
 )
 api.add_router("/outages", outages_router)
 api.add_router("/intake", intake_router)
+api.add_router("/comms", comms_router)
+api.add_router("/suppression", suppression_router)
 
 
 def problem(status: int, detail: str, **extra: Any) -> HttpResponse:

@@ -4,6 +4,7 @@ outage's current state, and re-resolves impact and classification when they may 
 """
 
 from amends.outages.services.common import DEFAULT_UPDATE_INTERVAL, OutageChange
+from amends.outages.services.customer_reports import outage_still_out
 from amends.outages.services.declare import outage_declare, outage_preview
 from amends.outages.services.lifecycle import TRANSITIONS, outage_transition
 from amends.outages.services.scope_changes import (
@@ -29,5 +30,6 @@ __all__ = [
     "outage_remove_scope",
     "outage_restore",
     "outage_set_etr",
+    "outage_still_out",
     "outage_transition",
 ]

@@ -1,0 +1,221 @@
+"""What each claimed delivery says: its context, the rendered message, and whether it may go
+now (quiet hours, the per-customer hourly cap)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from amends.comms import templating
+from amends.comms.channels.base import OutboundMessage
+from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notice
+from amends.network.models import Customer
+from amends.outages.models import Impact, Outage
+
+Deferred = tuple[Delivery, datetime]
+
+
+@dataclass
+class Prepared:
+    ready: list[tuple[Delivery, OutboundMessage]] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)  # quiet hours, hourly cap
+    unrenderable: list[tuple[Delivery, str]] = field(default_factory=list)
+
+
+def build_messages(deliveries: list[Delivery]) -> Prepared:
+    """Render each delivery, or say until when it must wait, or why it cannot be written
+    (no template for that channel, e.g. a stakeholder notice by SMS)."""
+    now = timezone.now()
+    prepared = Prepared()
+    over_cap = _customers_over_cap([d for d in deliveries if not d.notice.urgent], now=now)
+    affected = _affected_details(deliveries)
+    overrides = _overrides(deliveries)
+    for delivery in deliveries:
+        wait = None if delivery.notice.urgent else _quiet_until(delivery.customer, now)
+        if wait is None and delivery.customer_id in over_cap and not delivery.notice.urgent:
+            wait = now + timedelta(hours=1)
+        if wait is not None:
+            prepared.deferred.append((delivery, wait))
+            continue
+        context = message_context(
+            delivery.notice, delivery.customer, affected.get(delivery.customer_id, ([], []))
+        )
+        override = overrides.get((delivery.notice.kind, delivery.channel, delivery.language))
+        try:
+            rendered = templating.render(
+                delivery.notice.kind,
+                delivery.channel,
+                delivery.language,
+                context,
+                override=override,
+            )
+        except (templating.MissingTemplate, templating.TemplateProblem) as exc:
+            prepared.unrenderable.append((delivery, str(exc)))
+            continue
+        prepared.ready.append((delivery, _outbound(delivery, rendered, context)))
+    return prepared
+
+
+def _outbound(
+    delivery: Delivery, rendered: templating.Rendered, context: dict[str, Any]
+) -> OutboundMessage:
+    key = delivery.idempotency_key
+    headers = {}
+    if delivery.channel == "email" and not delivery.notice.urgent:
+        headers = {
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return OutboundMessage(
+        delivery_id=delivery.pk,
+        idempotency_key=key,
+        capability=delivery.channel,
+        to=delivery.address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        headers=headers,
+        message_id=f"<{key}@{domain or 'amends.invalid'}>",
+    )
+
+
+def _quiet_until(customer: Customer, now: datetime) -> datetime | None:
+    """When the customer's quiet hours end, if ``now`` falls inside them."""
+    start, end = customer.quiet_hours_start, customer.quiet_hours_end
+    if start is None or end is None or start == end:
+        return None
+    try:
+        zone = zoneinfo.ZoneInfo(customer.time_zone)
+    except zoneinfo.ZoneInfoNotFoundError:
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    local = now.astimezone(zone)
+    clock = local.time()
+    inside = start <= clock < end if start < end else (clock >= start or clock < end)
+    if not inside:
+        return None
+    end_day = local.date() if clock < end else local.date() + timedelta(days=1)
+    return datetime.combine(end_day, end, tzinfo=zone)
+
+
+def _customers_over_cap(deliveries: list[Delivery], *, now: datetime) -> set[int]:
+    if not deliveries:
+        return set()
+    rows = (
+        Delivery.objects.filter(
+            customer_id__in={d.customer_id for d in deliveries},
+            status__in=(DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+            sent_at__gte=now - timedelta(hours=1),
+        )
+        .values("customer_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["customer_id"] for row in rows if row["n"] >= settings.AMENDS_CUSTOMER_HOURLY_CAP}
+
+
+def _affected_details(deliveries: list[Delivery]) -> dict[int, tuple[list[str], list[str]]]:
+    """customer → (their affected localities, their affected product names), one query."""
+    by_outage: dict[int, set[int]] = defaultdict(set)
+    for d in deliveries:
+        if d.notice.outage_id:
+            by_outage[d.notice.outage_id].add(d.customer_id)
+    details: dict[int, tuple[list[str], list[str]]] = {}
+    for outage_id, customers in by_outage.items():
+        rows = (
+            Impact.objects.filter(outage_id=outage_id, customer_id__in=customers)
+            .values_list("customer_id", "service__locality", "service__product__name")
+            .distinct()
+        )
+        areas: dict[int, set[str]] = defaultdict(set)
+        products: dict[int, set[str]] = defaultdict(set)
+        for customer_id, locality, product in rows:
+            areas[customer_id].add(locality.title())
+            products[customer_id].add(product)
+        for customer_id in customers:
+            details[customer_id] = (sorted(areas[customer_id]), sorted(products[customer_id]))
+    return details
+
+
+def _overrides(deliveries: list[Delivery]) -> dict[tuple[str, str, str], MessageTemplate]:
+    """The operator's latest own wording for each kind × channel × language in the batch."""
+    keys = {(d.notice.kind, d.channel, d.language) for d in deliveries}
+    found: dict[tuple[str, str, str], MessageTemplate] = {}
+    for template in MessageTemplate.objects.filter(
+        kind__in={k for k, _, _ in keys}, channel__in={c for _, c, _ in keys}
+    ).order_by("version"):
+        found[(template.kind, template.channel, template.language)] = template
+    return found
+
+
+def _scale(outage: Outage) -> str:
+    states = sorted(
+        set(
+            Impact.objects.filter(outage=outage)
+            .values_list("service__state", flat=True)
+            .distinct()[:9]
+        )
+    )
+    where = f" in {', '.join(states)}" if states else ""
+    return f"about {outage.affected_services:,} services{where}"
+
+
+def message_context(
+    notice: Notice, customer: Customer, affected: tuple[list[str], list[str]]
+) -> dict[str, Any]:
+    """The template variables (templating.VARIABLES) for one customer."""
+    outage = notice.outage
+    site = settings.SITE_URL
+    areas, services = affected
+    context: dict[str, Any] = {
+        "customer": {
+            "first_name": customer.preferred_name or "",
+            "name": customer.name,
+            "segment": customer.segment,
+        },
+        "time_zone": customer.time_zone,
+        "message": notice.message,
+        "status_page_url": f"{site}/status/",
+        "unsubscribe_url": f"{site}/comms/unsubscribe/",
+        "survey_url": f"{site}/survey/",
+        "operator": {"name": settings.AMENDS_OPERATOR_NAME},
+        "help_line": settings.AMENDS_HELP_LINE,
+        "urgent_help": settings.AMENDS_URGENT_HELP,
+        "credit": {"amount": Decimal(0), "explanation": ""},
+        "outage": None,
+        "outage_url": f"{site}/status/",
+    }
+    if outage is not None:
+        context["outage"] = {
+            "reference": outage.reference,
+            "title": outage.title,
+            "summary": outage.public_summary,
+            "cause": outage.cause_public,
+            "areas": areas,
+            "services": services,
+            "started_at": outage.started_at,
+            "etr": outage.etr,
+            "next_update_by": outage.next_update_by,
+            "scale": _scale_cached(outage),
+            "status": outage.get_status_display(),
+            "restored_at": outage.restored_at,
+        }
+        context["outage_url"] = f"{site}/status/{outage.reference}/"
+    return context
+
+
+_SCALE_CACHE: dict[tuple[int, int], str] = {}
+
+
+def _scale_cached(outage: Outage) -> str:
+    key = (outage.pk, outage.affected_services)
+    if key not in _SCALE_CACHE:
+        _SCALE_CACHE[key] = _scale(outage)
+    return _SCALE_CACHE[key]

@@ -1,0 +1,129 @@
+"""Two-way SMS: understand STATUS, STOP, START and STILL OUT; keep everything else as an
+inbound contact linked to the customer and outage. Nothing a person sends us is dropped."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from amends.comms.models import InboundMessage, Keyword
+from amends.core import audit
+from amends.network.models import Customer
+from amends.outages.models import Impact, Outage
+from amends.outages.services import outage_still_out
+
+_KEYWORDS = {
+    "STATUS": Keyword.STATUS,
+    "STOP": Keyword.STOP,
+    "STOPALL": Keyword.STOP,
+    "UNSUBSCRIBE": Keyword.STOP,
+    "START": Keyword.START,
+    "UNSTOP": Keyword.START,
+    "STILL OUT": Keyword.STILL_OUT,
+    "STILLOUT": Keyword.STILL_OUT,
+}
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message: InboundMessage
+    reply: str
+
+
+def keyword_of(text: str) -> str:
+    words = re.sub(r"[^A-Z ]", "", text.upper()).split()
+    for length in (2, 1):
+        candidate = " ".join(words[:length])
+        if candidate in _KEYWORDS and len(words) == length:
+            return _KEYWORDS[candidate]
+    return Keyword.NONE
+
+
+def _e164(sender: str) -> str:
+    try:
+        number = phonenumbers.parse(sender, settings.DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return sender.strip()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _current_outage(customer: Customer) -> tuple[Outage | None, bool]:
+    """(the outage that matters to the customer, whether they are still affected by it)."""
+    impact = (
+        Impact.objects.filter(customer=customer)
+        .select_related("outage")
+        .order_by("window_end", "-window_start")
+        .first()
+    )  # open windows sort first
+    if impact is None:
+        return None, False
+    open_impact = Impact.objects.filter(customer=customer, window_end__isnull=True).first()
+    if open_impact is not None:
+        return open_impact.outage, True
+    return impact.outage, False
+
+
+def _status_reply(customer: Customer | None, outage: Outage | None, affected: bool) -> str:
+    page = f"{settings.SITE_URL}/status/"
+    if customer is None or outage is None or not affected:
+        return f"We don't know of an outage affecting your services right now. Updates: {page}"
+    zone = zoneinfo.ZoneInfo(customer.time_zone)
+    when = (
+        outage.etr.astimezone(zone).strftime("%a %d %b %H:%M") if outage.etr else ("not yet known")
+    )
+    return (
+        f"{outage.title}: your service is still affected. Expected back: {when}. "
+        f"Updates: {page}{outage.reference}/"
+    )
+
+
+@transaction.atomic
+def receive_sms(*, sender: str, text: str, provider_id: str = "") -> InboundResult:
+    number = _e164(sender)
+    customer = Customer.objects.filter(mobile=number).order_by("id").first()
+    keyword = keyword_of(text)
+    outage, affected = _current_outage(customer) if customer else (None, False)
+    reply = ""
+    if keyword == Keyword.STATUS:
+        reply = _status_reply(customer, outage, affected)
+    elif keyword in (Keyword.STOP, Keyword.START) and customer is not None:
+        consent = keyword == Keyword.START
+        Customer.objects.filter(pk=customer.pk).update(consent_sms=consent)
+        audit.record(
+            f"sms:{number}",
+            "comms.sms_consent",
+            customer,
+            before={"consent_sms": customer.consent_sms},
+            after={"consent_sms": consent},
+        )
+        reply = (
+            "You will get outage texts from us again."
+            if consent
+            else "You won't get outage texts from us any more. Reply START to get them again."
+        )
+    elif keyword == Keyword.STILL_OUT and customer is not None and outage is not None:
+        reopened = outage_still_out(actor=f"sms:{number}", outage=outage, customer_id=customer.pk)
+        reply = (
+            "Sorry your service is still out. We've told the team fixing it and will "
+            "keep you updated."
+            if reopened
+            else _status_reply(customer, outage, affected)
+        )
+    message = InboundMessage.objects.create(
+        channel="sms",
+        sender=number,
+        text=text,
+        keyword=keyword,
+        customer=customer,
+        outage=outage,
+        reply=reply,
+        provider_id=provider_id,
+        received_at=timezone.now(),
+    )
+    return InboundResult(message, reply)

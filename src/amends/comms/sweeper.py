@@ -1,0 +1,67 @@
+"""Keeps dispatch going when workers die: expired leases back to the queue, and a dispatch
+task for every sending notice that has work due but no task waiting for it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import close_old_connections
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from amends.comms import dispatch
+from amends.comms.models import Delivery, DeliveryStatus, NoticeStatus
+from amends.comms.tasks import dispatch_notice
+
+log = logging.getLogger(__name__)
+TASK_PATH = dispatch_notice.module_path
+
+
+def resume_stalled() -> list[int]:
+    """Re-queue expired leases; enqueue dispatch for notices with due work and no task ready.
+
+    A task a dead worker was running stays "running" for ever in the task table, so only a
+    task still waiting ("ready") counts as someone coming for the notice.
+    """
+    requeued = dispatch.sweep()
+    due = set(
+        Delivery.objects.filter(
+            notice__status=NoticeStatus.SENDING,
+            status=DeliveryStatus.QUEUED,
+            next_attempt_at__lte=timezone.now(),
+        )
+        .values_list("notice_id", flat=True)
+        .distinct()
+    )
+    waiting = {
+        args[0]
+        for args in DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").values_list(
+            "args_kwargs__args", flat=True
+        )
+        if args
+    }
+    resumed = sorted(due - waiting)
+    for notice_id in resumed:
+        dispatch_notice.enqueue(notice_id)
+    if requeued or resumed:
+        log.info("sweeper: %d expired leases re-queued; notices resumed: %s", requeued, resumed)
+    return resumed
+
+
+def run_forever(interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            resume_stalled()
+        except Exception:  # keep sweeping; the next round retries
+            log.exception("sweeper round failed")
+        finally:
+            close_old_connections()
+
+
+def start(interval: float) -> threading.Event:
+    stop = threading.Event()
+    threading.Thread(
+        target=run_forever, args=(interval, stop), daemon=True, name="amends-sweeper"
+    ).start()
+    return stop

@@ -1,0 +1,182 @@
+"""What a template can print: the documented variables and a realistic sample of them.
+
+The context a template is rendered with is a plain dict shaped like ``sample_context()``:
+``customer``, ``outage``, ``credit`` and ``operator`` are dicts (a template writes
+``outage.etr``), the rest are strings. Everything outage-related is *this recipient's* view:
+their areas, their services, their restoration time. Free text (title, summary, cause,
+message, scale) arrives already in the recipient's language where a translation exists.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+# Languages with shipped default templates; the first is the fallback for every other.
+LANGUAGES = ("en", "zh", "vi")
+
+# Kinds sent while the outage is still on for the recipient (their restoration time is None).
+OPEN_OUTAGE_KINDS = ("acknowledge", "update", "etr_changed")
+
+VARIABLES: dict[str, str] = {
+    "customer.first_name": "How we greet them: their preferred name, else a neutral word "
+    "that reads well after 'Hi' (see greeting_name).",
+    "customer.name": "Their full name or business name, as on the account.",
+    "customer.segment": "consumer, small_business, enterprise or government.",
+    "outage.reference": "The outage's reference, e.g. OUT-2026-0042.",
+    "outage.title": "The outage's public title.",
+    "outage.summary": "The public summary of what is happening.",
+    "outage.cause": "The likely cause as a phrase that reads after 'likely from', e.g. 'a "
+    "fault in our core network'; empty while we are still finding it.",
+    "outage.areas": "List of this customer's affected area names, e.g. ['Parramatta', "
+    "'Wagga Wagga']; print with |join_and.",
+    "outage.services": "List of this customer's affected service types, e.g. ['Home "
+    "Internet', 'Mobile']; print with |join_and.",
+    "outage.started_at": "When it started for this customer (print with |datetime).",
+    "outage.etr": "Estimated restoration for this customer; None while unknown.",
+    "outage.next_update_by": "When we promised the next update; None when none is promised.",
+    "outage.restored_at": "When service came back for this customer; None until it has.",
+    "outage.scale": "How big it is, e.g. 'about 52,000 services in NSW and VIC'.",
+    "outage.status": "Where we are, in words: investigating, fixing, monitoring, resolved.",
+    "outage.classification": "The regulator's class, in words, e.g. 'major outage'.",
+    "status_page_url": "The public status page.",
+    "outage_url": "This outage's page on the status page.",
+    "urgent_help": "Where to get urgent help (000 and the alternatives), as sentences.",
+    "help_line": "Our phone number for help, e.g. 13 24 68.",
+    "message": "The notice's own words from the person who wrote it; may be empty.",
+    "credit.amount": "The credit in dollars (a number); print with |money → $18.40.",
+    "credit.explanation": "Why this amount, in one sentence.",
+    "unsubscribe_url": "One-click unsubscribe from non-urgent messages.",
+    "survey_url": "This recipient's survey link.",
+    "operator.name": "Our name as customers know it.",
+    "language": "The template's language (en, zh, vi); set by render, used by the filters.",
+    "time_zone": "The recipient's IANA time zone, used by |datetime.",
+}
+
+FILTERS: dict[str, str] = {
+    "datetime": "A date and time in the recipient's time zone: 'Mon 27 Apr, 3:30 pm'; "
+    "|datetime('long') → 'Monday 27 April at 3:30 pm' (voice); |datetime('compact') → "
+    "'3:30pm 27/4' (SMS).",
+    "join_and": "A list as words: ['a', 'b', 'c'] → 'a, b and c'.",
+    "money": "Dollars as money: 18.4 → '$18.40'.",
+}
+
+# A neutral word for the greeting "Hi …," when we have no preferred name.
+_NEUTRAL_NAMES = {"en": "there", "zh": "尊敬的客户", "vi": "quý khách"}
+
+
+def greeting_name(preferred_name: str, language: str) -> str:
+    """``customer.first_name``: the name they asked us to use, never a guess from the
+    account name (which may be a business, or written family-name first)."""
+    if preferred_name.strip():
+        return preferred_name.strip()
+    return _NEUTRAL_NAMES.get(language.split("-")[0].lower(), _NEUTRAL_NAMES["en"])
+
+
+def _moment(hour: int, minute: int) -> dt.datetime:
+    """A time on Monday 27 April 2026 in Sydney (AEST, UTC+10), held in UTC like the ORM."""
+    sydney = dt.timezone(dt.timedelta(hours=10))
+    return dt.datetime(2026, 4, 27, hour, minute, tzinfo=sydney).astimezone(dt.UTC)
+
+
+_SHARED: dict[str, Any] = {
+    "time_zone": "Australia/Sydney",
+    "help_line": "13 24 68",
+    "status_page_url": "https://status.wattle.example",
+    "outage_url": "https://status.wattle.example/OUT-2026-0042",
+    "unsubscribe_url": "https://status.wattle.example/u/7Hk2p9",
+    "survey_url": "https://wattle.example/s/Qx81",
+}
+
+_SAMPLES: dict[str, dict[str, Any]] = {
+    "en": {
+        "customer": {"first_name": "Priya", "name": "Priya Sharma", "segment": "consumer"},
+        "outage": {
+            "title": "Mobile and internet outage in NSW and VIC",
+            "summary": "A fault in our core network has cut mobile and internet services "
+            "in NSW and VIC.",
+            "cause": "a fault in our core network",
+            "areas": ["Parramatta", "Wagga Wagga"],
+            "services": ["Home Internet", "Mobile"],
+            "scale": "about 52,000 services in NSW and VIC",
+            "status": "fixing",
+            "classification": "major outage",
+        },
+        "urgent_help": "For emergencies call 000. If your mobile has no signal, 000 works "
+        "from any phone; 106 for TTY.",
+        "message": "Our engineers have found the faulty equipment and are replacing it.",
+        "message_after": "We've replaced the faulty equipment and are adding a backup route, "
+        "so one fault can't cut you off again.",
+        "credit": {
+            "explanation": "13 hours without Home Internet and Mobile, at your monthly "
+            "charges, plus a $5 goodwill credit.",
+        },
+        "operator": {"name": "Wattle"},
+    },
+    "zh": {
+        "customer": {"first_name": "美玲", "name": "陈美玲", "segment": "consumer"},
+        "outage": {
+            "title": "新南威尔士州和维多利亚州手机及网络中断",
+            "summary": "我们的核心网络故障导致新南威尔士州和维多利亚州的手机和网络服务中断。",
+            "cause": "核心网络故障",
+            "areas": ["Hurstville", "Box Hill"],
+            "services": ["家庭宽带", "手机"],
+            "scale": "新州和维州约52,000项服务",
+            "status": "正在修复",
+            "classification": "重大中断",
+        },
+        "urgent_help": "紧急情况请拨打000。如果您的手机没有信号，可以用任何电话拨打000；"
+        "听障人士请拨106。",
+        "message": "我们的工程师已找到故障设备，正在更换。",
+        "message_after": "我们已更换故障设备，并正在增加备用线路，避免单一故障再次导致中断。",
+        "credit": {"explanation": "家庭宽带和手机中断13小时，按您的月费计算，另加5澳元补偿。"},
+        "operator": {"name": "Wattle"},
+    },
+    "vi": {
+        "customer": {"first_name": "Minh", "name": "Nguyễn Văn Minh", "segment": "small_business"},
+        "outage": {
+            "title": "Gián đoạn di động và internet ở NSW và VIC",
+            "summary": "Sự cố mạng lõi làm gián đoạn dịch vụ di động và internet ở NSW và VIC.",
+            "cause": "lỗi ở mạng lõi",
+            "areas": ["Cabramatta", "Bankstown"],
+            "services": ["Internet", "Di động"],
+            "scale": "khoảng 52.000 dịch vụ ở NSW và VIC",
+            "status": "đang sửa chữa",
+            "classification": "sự cố lớn",
+        },
+        "urgent_help": "Trường hợp khẩn cấp, hãy gọi 000. Nếu điện thoại di động không có "
+        "sóng, vẫn gọi 000 được từ bất kỳ điện thoại nào; người khiếm thính gọi 106.",
+        "message": "Kỹ sư của chúng tôi đã tìm ra thiết bị hỏng và đang thay thế.",
+        "message_after": "Chúng tôi đã thay thiết bị hỏng và đang thêm tuyến dự phòng để "
+        "một sự cố không làm mất dịch vụ nữa.",
+        "credit": {
+            "explanation": "13 giờ mất Internet và Di động, tính theo cước tháng, cộng thêm "
+            "5 đô la Úc bồi thường.",
+        },
+        "operator": {"name": "Wattle"},
+    },
+}
+
+
+def sample_context(language: str = "en", *, kind: str | None = None) -> dict[str, Any]:
+    """A realistic recipient of the Monday-morning core outage, for previews and for the
+    save-time check. With a ``kind``, only what that notice would really have: no
+    restoration time in the messages sent while the outage is still on."""
+    sample = _SAMPLES.get(language.split("-")[0].lower(), _SAMPLES["en"])
+    context: dict[str, Any] = {**copy.deepcopy(_SHARED), **copy.deepcopy(sample)}
+    context["language"] = language
+    # What the notice's author would write: progress while it is on, lessons once it is over.
+    after = context.pop("message_after")
+    if kind is not None and kind not in OPEN_OUTAGE_KINDS:
+        context["message"] = after
+    context["outage"].update(
+        reference="OUT-2026-0042",
+        started_at=_moment(4, 5),
+        etr=_moment(15, 30),
+        next_update_by=_moment(10, 0),
+        restored_at=None if kind in OPEN_OUTAGE_KINDS else _moment(13, 10),
+    )
+    context["credit"]["amount"] = Decimal("18.40")
+    return context

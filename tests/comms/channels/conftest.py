@@ -1,0 +1,1 @@
+"""Channel adapter tests share the fixtures in tests/comms/conftest.py."""
