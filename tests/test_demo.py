@@ -6,6 +6,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, override_settings
 
@@ -27,6 +28,16 @@ def test_demo_builds_the_operator_staff_and_outage(tmp_path: Path) -> None:
     still_open = Impact.objects.filter(outage=outage, window_end__isnull=True).count()
     assert closed > 0 and still_open > 0  # the exchange is back, the region is not
     assert outage.etr is not None and outage.status == "investigating"
+
+    from amends.comms.models import Delivery, Notice
+
+    notices = list(Notice.objects.order_by("id"))
+    assert [n.kind for n in notices] == ["acknowledge", "update", "etr_changed", "restored"]
+    for notice in notices:  # mass sends were approved by a second person
+        if notice.recipients > settings.AMENDS_APPROVAL_THRESHOLD:
+            assert notice.approved_by is not None and notice.approved_by.username == "approver"
+    assert Delivery.objects.filter(status="sent").count() > 0
+    assert any((tmp_path / "outbox" / "email").glob("*.eml"))
 
     password = next(
         line.split()[1] for line in text.splitlines() if line.strip().startswith("commander ")

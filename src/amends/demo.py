@@ -1,8 +1,10 @@
 """The demo: the story of one outage, told on the embedded database.
 
 Each capability of Amends adds its chapter here, so `amends demo` always shows the whole
-product end to end. Chapters so far: the operator's data (generate → import), its staff, and
-the outage itself (declare → impact and classification → ETR → partial restoration).
+product end to end. Chapters so far: the operator's data (generate → import), its staff, the
+outage itself (declare → impact and classification → ETR → partial restoration), and telling
+the customers (acknowledge, update, ETR changed, restored: composed, approved by a second
+person, dispatched in priority order into the outbox).
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.utils import timezone
 
+from amends.comms.audience import count_audience
+from amends.comms.dispatch import run_notice
+from amends.comms.models import Notice, NoticeStatus
+from amends.comms.queries import notice_progress
+from amends.comms.services import notice_approve, notice_create, notice_submit
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
 from amends.network.generator import generate
@@ -53,7 +61,14 @@ def run_demo(*, customers: int, seed: int, say: Say) -> DemoResult:
     data_dir = Path(settings.DATA_DIR) / "demo"
     imports = build_operator(customers=customers, seed=seed, data_dir=data_dir, say=say)
     credentials = create_staff(say=say)
-    outage = tell_the_outage(say=say)
+    outage, exchange = declare_the_outage(say=say)
+    say(
+        "6. The communications lead tells them (priority assistance first; a second person "
+        "approves each mass send) …"
+    )
+    _send("acknowledge", "all_affected", outage, say=say)
+    restore_part(outage, exchange, say=say)
+    tell_the_progress(outage, say=say)
     return DemoResult(data_dir, imports, credentials, outage)
 
 
@@ -93,7 +108,59 @@ def _busiest(depth: int, *, outside: str = "") -> NetworkElement:
     return NetworkElement.objects.get(path=busiest)
 
 
-def tell_the_outage(*, say: Say) -> Outage:
+def _send(kind: str, audience: str, outage: Outage, *, message: str = "", say: Say) -> Notice:
+    """Compose as the communications lead, approve as the approver, dispatch to the outbox."""
+    comms, approver = User.objects.get(username="comms"), User.objects.get(username="approver")
+    notice = notice_create(
+        actor=comms, kind=kind, audience=audience, outage=outage, message=message
+    )
+    preview = count_audience(notice)
+    notice = notice_submit(actor=comms, notice=notice)
+    if notice.status == NoticeStatus.AWAITING_APPROVAL:
+        notice = notice_approve(actor=approver, notice=notice)
+    approval = (
+        f"approved by {notice.approved_by.username}"
+        if notice.approved_by
+        else "small enough to go without a second approval"
+    )
+    run_notice(notice.pk, budget_seconds=600)
+    progress = notice_progress(notice)
+    channels = ", ".join(f"{n:,} {c}" for c, n in sorted(preview.by_channel.items()))
+    held = f"; {preview.held:,} held until their mobile service is back" if preview.held else ""
+    say(
+        f"   {notice.get_kind_display()}: {preview.reachable:,} of {preview.customers:,} "
+        f"customers by {channels or 'no channel'}{held}; {approval}; "
+        f"{progress.get('sent', 0):,} sent"
+    )
+    return notice
+
+
+def tell_the_progress(outage: Outage, *, say: Say) -> None:
+    say(
+        '8. … and keeps them posted: progress, the new restoration time, and "it\'s back" to '
+        "those restored …"
+    )
+    _send(
+        "update",
+        "still_affected",
+        outage,
+        say=say,
+        message="Engineers have found the faulty router and are rolling the change back.",
+    )
+    outage_set_etr(
+        actor="commander",
+        outage=outage,
+        etr=timezone.now() + timedelta(hours=6),
+        reason="The rollback is taking longer than planned.",
+    )
+    _send("etr_changed", "still_affected", outage, say=say)
+    _send("restored", "restored", outage, say=say)
+    outbox = Path(settings.DATA_DIR) / "outbox"
+    files = sum(1 for path in outbox.rglob("*") if path.is_file())
+    say(f"   The messages are real files in {outbox} ({files:,} so far): open any .eml.")
+
+
+def declare_the_outage(*, say: Say) -> tuple[Outage, NetworkElement]:
     region = _busiest(2)
     exchange = _busiest(3, outside=region.path)
     say(
@@ -104,7 +171,7 @@ def tell_the_outage(*, say: Say) -> Outage:
         actor="commander",
         title=f"Internet and mobile outage: {region.name} and {exchange.name}",
         summary="Internet, home phone and mobile services are down. We are working to fix it.",
-        cause_public="A routing fault in our network and a damaged fibre cable.",
+        cause_public="a routing fault in our network and a damaged fibre cable",
         cause_internal="Core router config push (CHG-1234); fibre cut by roadworks.",
         started_at=timezone.now() - timedelta(minutes=95),
         scope_items=[
@@ -130,6 +197,10 @@ def tell_the_outage(*, say: Say) -> Outage:
         reason="Crews are on site; the routing change is being rolled back.",
     )
     say("5. ETR set to four hours from now; next update promised within six hours.")
+    return outage, exchange
+
+
+def restore_part(outage: Outage, exchange: NetworkElement, *, say: Say) -> None:
     exchange_item = outage.scope_items.get(element=exchange)
     restored = outage_restore(
         actor="commander",
@@ -139,8 +210,7 @@ def tell_the_outage(*, say: Say) -> Outage:
     )
     assert restored.impact is not None
     say(
-        f"6. {exchange.name} is repaired: {restored.impact.no_longer_affected:,} services back; "
-        f"{restored.impact.affected_now:,} still out across {region.name}."
+        f"7. {exchange.name} is repaired: {restored.impact.no_longer_affected:,} services back; "
+        f"{restored.impact.affected_now:,} still out in the rest of the outage."
     )
     outage.refresh_from_db()
-    return outage

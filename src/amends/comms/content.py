@@ -46,7 +46,7 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
             prepared.deferred.append((delivery, wait))
             continue
         context = message_context(
-            delivery.notice, delivery.customer, affected.get(delivery.customer_id, ([], []))
+            delivery.notice, delivery.customer, affected.get(delivery.customer_id, NO_IMPACT)
         )
         override = overrides.get((delivery.notice.kind, delivery.channel, delivery.language))
         try:
@@ -121,26 +121,52 @@ def _customers_over_cap(deliveries: list[Delivery], *, now: datetime) -> set[int
     return {row["customer_id"] for row in rows if row["n"] >= settings.AMENDS_CUSTOMER_HOURLY_CAP}
 
 
-def _affected_details(deliveries: list[Delivery]) -> dict[int, tuple[list[str], list[str]]]:
-    """customer → (their affected localities, their affected product names), one query."""
+@dataclass(frozen=True)
+class CustomerImpact:
+    """One customer's own view of the outage."""
+
+    areas: list[str]
+    products: list[str]
+    started_at: datetime | None
+    restored_at: datetime | None  # when their last open window closed; None while out
+
+
+NO_IMPACT = CustomerImpact([], [], None, None)
+
+
+def _affected_details(deliveries: list[Delivery]) -> dict[int, CustomerImpact]:
+    """Each customer's affected localities, products and own window, one query per outage."""
     by_outage: dict[int, set[int]] = defaultdict(set)
     for d in deliveries:
         if d.notice.outage_id:
             by_outage[d.notice.outage_id].add(d.customer_id)
-    details: dict[int, tuple[list[str], list[str]]] = {}
+    details: dict[int, CustomerImpact] = {}
     for outage_id, customers in by_outage.items():
-        rows = (
-            Impact.objects.filter(outage_id=outage_id, customer_id__in=customers)
-            .values_list("customer_id", "service__locality", "service__product__name")
-            .distinct()
+        rows = Impact.objects.filter(outage_id=outage_id, customer_id__in=customers).values_list(
+            "customer_id",
+            "service__locality",
+            "service__product__name",
+            "window_start",
+            "window_end",
         )
         areas: dict[int, set[str]] = defaultdict(set)
         products: dict[int, set[str]] = defaultdict(set)
-        for customer_id, locality, product in rows:
+        starts: dict[int, list[datetime]] = defaultdict(list)
+        ends: dict[int, list[datetime | None]] = defaultdict(list)
+        for customer_id, locality, product, start, end in rows:
             areas[customer_id].add(locality.title())
             products[customer_id].add(product)
+            starts[customer_id].append(start)
+            ends[customer_id].append(end)
         for customer_id in customers:
-            details[customer_id] = (sorted(areas[customer_id]), sorted(products[customer_id]))
+            closed = [e for e in ends[customer_id] if e is not None]
+            still_out = None in ends[customer_id] or not closed
+            details[customer_id] = CustomerImpact(
+                sorted(areas[customer_id]),
+                sorted(products[customer_id]),
+                min(starts[customer_id], default=None),
+                None if still_out else max(closed),
+            )
     return details
 
 
@@ -168,12 +194,11 @@ def _scale(outage: Outage) -> str:
 
 
 def message_context(
-    notice: Notice, customer: Customer, affected: tuple[list[str], list[str]]
+    notice: Notice, customer: Customer, affected: CustomerImpact = NO_IMPACT
 ) -> dict[str, Any]:
     """The template variables (templating.VARIABLES) for one customer."""
     outage = notice.outage
     site = settings.SITE_URL
-    areas, services = affected
     context: dict[str, Any] = {
         "customer": {
             "first_name": customer.preferred_name or "",
@@ -198,14 +223,14 @@ def message_context(
             "title": outage.title,
             "summary": outage.public_summary,
             "cause": outage.cause_public,
-            "areas": areas,
-            "services": services,
-            "started_at": outage.started_at,
+            "areas": affected.areas,
+            "services": affected.products,
+            "started_at": affected.started_at or outage.started_at,
             "etr": outage.etr,
             "next_update_by": outage.next_update_by,
             "scale": _scale_cached(outage),
             "status": outage.get_status_display(),
-            "restored_at": outage.restored_at,
+            "restored_at": affected.restored_at,
         }
         context["outage_url"] = f"{site}/status/{outage.reference}/"
     return context

@@ -225,3 +225,30 @@ def _release(actor: User, notice: Notice, *, approver: Any) -> Notice:
     notice_id = notice.pk
     transaction.on_commit(lambda: dispatch_notice.enqueue(notice_id))
     return notice
+
+
+def deliveries_retry(*, actor: User, notice: Notice) -> int:
+    """Give failed and dead deliveries of a sending notice another go (attempts start again);
+    returns how many were queued."""
+    _require(actor, AUTHORS + APPROVERS, "retry deliveries")
+    with transaction.atomic():
+        notice = _locked(notice, NoticeStatus.SENDING, NoticeStatus.SENT)
+        retried = Delivery.objects.filter(
+            notice=notice, status__in=(DeliveryStatus.FAILED, DeliveryStatus.DEAD)
+        ).update(
+            status=DeliveryStatus.QUEUED,
+            attempts=0,
+            error="",
+            finished_at=None,
+            next_attempt_at=timezone.now(),
+        )
+        if retried and notice.status == NoticeStatus.SENT:
+            notice.status, notice.finished_at = NoticeStatus.SENDING, None
+            notice.save(update_fields=["status", "finished_at"])
+        audit.record(actor, "comms.deliveries_retry", notice, after={"retried": retried})
+        if retried:
+            from amends.comms.tasks import dispatch_notice
+
+            notice_id = notice.pk
+            transaction.on_commit(lambda: dispatch_notice.enqueue(notice_id))
+    return retried

@@ -74,7 +74,7 @@ def test_rates_override_the_provider_default(settings: Settings) -> None:
     settings.AMENDS_CHANNEL_RATES = "sms=42.5"
 
     assert channel_for("sms").rate_per_second == 42.5
-    assert channel_for("email").rate_per_second == 1000.0
+    assert channel_for("email").rate_per_second == 0.0  # the outbox: unlimited
 
 
 @pytest.mark.parametrize("raw", ["sms=fast", "sms=0", "sms=-3"])

@@ -57,7 +57,7 @@ class Outbox:
         capability: str,
         directory: Path,
         *,
-        rate_per_second: float = 1000.0,
+        rate_per_second: float = 0.0,  # local files: no provider limit (0 = unlimited)
         batch_size: int = 500,
     ) -> None:
         self.capability = capability
