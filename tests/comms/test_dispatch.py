@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,50 @@ def test_quiet_hours_defer_non_urgent_notices(cleo: User, outage: Outage, tmp_pa
     assert set(Delivery.objects.filter(notice=acknowledge).values_list("status", flat=True)) == {
         "sent"
     }
+
+
+@pytest.mark.slow
+@override_settings(
+    AMENDS_APPROVAL_THRESHOLD=100,
+    AMENDS_RETRY_BASE_SECONDS=2,
+    AMENDS_RETRY_MAX_SECONDS=8,
+    AMENDS_MAX_ATTEMPTS=20,
+)
+def test_provider_down_for_thirty_seconds_then_everything_arrives_once(
+    cleo: User, outage: Outage
+) -> None:
+    down_until = time.monotonic() + 30
+    delivered: list[str] = []
+    seen: set[str] = set()
+
+    def respond(request: Request) -> tuple[int, Any]:
+        if time.monotonic() < down_until:
+            return 500, {"error": "internal error"}
+        body = request.json()
+        if body["idempotency_key"] not in seen:
+            seen.add(body["idempotency_key"])
+            delivered.append(body["to"])
+        return 200, {"id": body["idempotency_key"]}
+
+    gateway = HttpServer(respond).start()
+    Customer.objects.update(channel_order="sms")
+    outage_restore(actor="nmc", outage=outage)
+    try:
+        with override_settings(AMENDS_CHANNELS="sms=http", AMENDS_SMS_HTTP_URL=gateway.url):
+            notice = notice_submit(
+                actor=cleo,
+                notice=notice_create(
+                    actor=cleo, kind="restored", audience="restored", outage=outage
+                ),
+            )
+            deadline = time.monotonic() + 120
+            while dispatch.run_notice(notice.pk) != "done" and time.monotonic() < deadline:
+                time.sleep(0.5)
+    finally:
+        gateway.stop()
+    assert len(gateway.requests) > 4  # it really was refused for a while
+    assert sorted(delivered) == sorted(
+        Delivery.objects.filter(notice=notice).values_list("address", flat=True)
+    )
+    assert len(delivered) == 4 and len(set(delivered)) == 4
+    assert set(Delivery.objects.filter(notice=notice).values_list("status", flat=True)) == {"sent"}
