@@ -196,7 +196,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},  # one INFO line per provider request otherwise
+    },
 }
 
 # --- Channels (comms/channels) ---
@@ -224,7 +227,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": env_secret("POSTMARK_SERVER_TOKEN"),
     "POSTMARK_API_URL": env_str("POSTMARK_API_URL", "https://api.postmarkapp.com/"),
+    # "user:password" the ESP sends as HTTP basic auth to /comms/anymail/…; while it is empty
+    # those webhooks are refused (anymail alone would accept anyone: see comms/hooks.py).
+    "WEBHOOK_SECRET": env_secret("ANYMAIL_WEBHOOK_SECRET"),
 }
+if ANYMAIL["WEBHOOK_SECRET"] and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+    raise ConfigurationError("ANYMAIL_WEBHOOK_SECRET must be user:password (two random strings)")
 
 AMENDS_TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 AMENDS_TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN")

@@ -113,11 +113,7 @@ class BatchOutcome:
 def process(ids: list[int]) -> BatchOutcome:
     """Send claimed deliveries; every one ends sent, queued again, failed or dead."""
     outcome = BatchOutcome()
-    deliveries = list(
-        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.SENDING)
-        .select_related("notice", "notice__outage", "customer")
-        .order_by("priority", "id")
-    )
+    deliveries = _load(ids)
     prepared = build_messages(deliveries)
     for delivery, until in prepared.deferred:
         _requeue(delivery, at=until, error="", count_attempt=False)
@@ -187,17 +183,57 @@ def _record(
         )
 
 
+_CUSTOMER_FIELDS = (
+    "name",
+    "preferred_name",
+    "segment",
+    "language",
+    "time_zone",
+    "quiet_hours_start",
+    "quiet_hours_end",
+)
+
+
+def _load(ids: list[int]) -> list[Delivery]:
+    """The claimed rows with what rendering needs; each notice (and outage) loaded once."""
+    deliveries = list(
+        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.SENDING)
+        .select_related("customer")
+        .only(
+            "notice_id",
+            "customer_id",
+            "channel",
+            "address",
+            "language",
+            "priority",
+            "attempts",
+            *(f"customer__{name}" for name in _CUSTOMER_FIELDS),
+        )
+        .order_by("priority", "id")
+    )
+    notices = Notice.objects.select_related("outage").in_bulk({d.notice_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.notice = notices[delivery.notice_id]
+    return deliveries
+
+
 def _mark_sent(sent: list[tuple[int, str]], *, provider: str, now: datetime) -> None:
     """One statement for the batch, each row only if this worker still holds it."""
     if not sent:
         return
+    rows = ", ".join(["(%s, %s)"] * len(sent))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE comms_delivery SET status = %s, provider = %s, provider_id = %s, "
-            "sent_at = %s, lease_until = NULL, error = '' WHERE id = %s AND status = %s",
+        cursor.execute(
+            f"WITH done(id, provider_id) AS (VALUES {rows}) "
+            "UPDATE comms_delivery SET status = %s, provider = %s, "
+            "provider_id = done.provider_id, sent_at = %s, lease_until = NULL, error = '' "
+            "FROM done WHERE comms_delivery.id = done.id AND comms_delivery.status = %s",
             [
-                (DeliveryStatus.SENT, provider, provider_id, _db(now), pk, DeliveryStatus.SENDING)
-                for pk, provider_id in sent
+                *(value for pair in sent for value in pair),
+                DeliveryStatus.SENT,
+                provider,
+                _db(now),
+                DeliveryStatus.SENDING,
             ],
         )
 
