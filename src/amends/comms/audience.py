@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from amends.comms.models import Audience, DeliveryStatus, Notice, Priority
+from amends.core.db import allow_bulk_memory
 
 # channel, address expression, consent column, condition "travels over the mobile network"
 _CHANNELS = (
@@ -131,6 +132,7 @@ def insert_deliveries(
     ``fallback_for``/``fallback_from``: the customers whose delivery on that channel failed
     for good get their next channel instead (see ``candidates_sql``).
     """
+    allow_bulk_memory()
     ranked, params = candidates_sql(notice, fallback_for=fallback_for)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
@@ -158,36 +160,43 @@ class AudienceCounts:
 
 
 def count_audience(notice: Notice) -> AudienceCounts:
-    """What sending the notice now would do, without writing anything."""
+    """What sending the notice now would do, without writing anything: one pass over the
+    audience, each customer with their chosen channel or the reason there is none."""
+    allow_bulk_memory()
     audience, audience_params = audience_sql(notice)
     ranked, params = candidates_sql(notice)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({audience}) a", audience_params)
-        (customers,) = cursor.fetchone()
         cursor.execute(
-            f"SELECT channel, held, language, priority, count(*) FROM ({ranked}) r "
-            "WHERE rank = 1 GROUP BY channel, held, language, priority",
-            params,
-        )
-        rows = cursor.fetchall()
-        cursor.execute(
-            "SELECT CASE WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' "
-            "AND c.phone = '' THEN 'no contact details' ELSE 'opted out of every channel "
-            f"they have' END, count(*) FROM ({audience}) a JOIN network_customer c "
-            f"ON c.id = a.customer_id WHERE a.customer_id NOT IN (SELECT customer_id FROM "
-            f"({ranked}) r) GROUP BY 1",
+            "SELECT r.channel, r.held, r.language, r.priority, CASE "
+            "WHEN r.customer_id IS NOT NULL THEN '' "
+            "WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
+            "THEN 'no contact details' ELSE 'opted out of every channel they have' END, "
+            f"count(*) FROM ({audience}) a JOIN network_customer c ON c.id = a.customer_id "
+            f"LEFT JOIN (SELECT * FROM ({ranked}) x WHERE rank = 1) r "
+            "ON r.customer_id = a.customer_id GROUP BY 1, 2, 3, 4, 5",
             audience_params + params,
         )
-        unreachable = {reason: count for reason, count in cursor.fetchall()}
+        rows = cursor.fetchall()
     by_channel: dict[str, int] = {}
     by_language: dict[str, int] = {}
     by_priority: dict[int, int] = {}
+    unreachable: dict[str, int] = {}
     held = 0
-    for channel, is_held, language, priority, count in rows:
+    for channel, is_held, language, priority, reason, count in rows:
+        if reason:
+            unreachable[reason] = unreachable.get(reason, 0) + count
+            continue
         by_channel[channel] = by_channel.get(channel, 0) + count
         by_language[language] = by_language.get(language, 0) + count
         by_priority[priority] = by_priority.get(priority, 0) + count
         held += count if is_held else 0
+    reachable = sum(by_channel.values())
     return AudienceCounts(
-        customers, sum(by_channel.values()), by_channel, held, by_language, by_priority, unreachable
+        reachable + sum(unreachable.values()),
+        reachable,
+        by_channel,
+        held,
+        by_language,
+        by_priority,
+        unreachable,
     )

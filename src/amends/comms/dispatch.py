@@ -32,7 +32,7 @@ from amends.comms import audience as audiences
 from amends.comms.channels.base import ChannelError, OutboundMessage, SendResult
 from amends.comms.channels.registry import channel_for
 from amends.comms.content import build_messages
-from amends.comms.models import Delivery, DeliveryStatus, Notice, NoticeStatus
+from amends.comms.models import OPEN_DELIVERY, Delivery, DeliveryStatus, Notice, NoticeStatus
 from amends.comms.ratelimit import acquire
 
 log = logging.getLogger(__name__)
@@ -257,11 +257,15 @@ def _finish(delivery: Delivery, *, status: str, error: str, provider: str, now: 
 
 def fall_back(notice: Notice, customer_ids: list[int], *, failed_channel: str) -> int:
     """Try each customer's next channel (one they have not been sent this notice on)."""
-    if not customer_ids or notice.status != NoticeStatus.SENDING:
+    if not customer_ids:
         return 0
-    return audiences.insert_deliveries(
-        notice, fallback_for=customer_ids, fallback_from=failed_channel
-    )
+    with transaction.atomic():  # the notice's row lock: see _settle
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        if locked.status != NoticeStatus.SENDING:
+            return 0
+        return audiences.insert_deliveries(
+            locked, fallback_for=customer_ids, fallback_from=failed_channel
+        )
 
 
 def run_notice(notice_id: int, *, batch: int | None = None, budget_seconds: float = 50) -> str:
@@ -288,14 +292,17 @@ def run_notice(notice_id: int, *, batch: int | None = None, budget_seconds: floa
 
 
 def _settle(notice: Notice) -> str:
-    """Close the notice when no delivery is open any more."""
-    open_rows = Delivery.objects.filter(
-        notice=notice,
-        status__in=(DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING),
-    )
-    if open_rows.exists():
-        return "later"
-    Notice.objects.filter(pk=notice.pk, status=NoticeStatus.SENDING).update(
-        status=NoticeStatus.SENT, finished_at=timezone.now()
-    )
+    """Close the notice when no delivery is open any more.
+
+    Under the notice's row lock, which fallbacks also take before adding a delivery, so a
+    fallback can never land on a notice that was just closed.
+    """
+    with transaction.atomic():
+        locked = Notice.objects.select_for_update().get(pk=notice.pk)
+        if locked.status != NoticeStatus.SENDING:
+            return "done"
+        if Delivery.objects.filter(notice=locked, status__in=OPEN_DELIVERY).exists():
+            return "later"
+        locked.status, locked.finished_at = NoticeStatus.SENT, timezone.now()
+        locked.save(update_fields=["status", "finished_at"])
     return "done"

@@ -153,6 +153,7 @@ def post_webhook(payload: dict[str, object]) -> list[AnymailTrackingEvent]:
     return events
 
 
+@pytest.mark.django_db  # the receiver records the receipt on deliveries
 @pytest.mark.parametrize(
     ("payload", "receipt"),
     [

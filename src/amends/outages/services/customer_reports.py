@@ -20,7 +20,8 @@ def outage_still_out(*, actor: audit.Actor, outage: Outage, customer_id: int) ->
             cursor.execute(
                 "INSERT INTO outages_impact (outage_id, service_id, customer_id, window_start, "
                 "window_end, end_reason, degree) SELECT DISTINCT i.outage_id, i.service_id, "
-                "i.customer_id, %s, NULL, '', 'full' FROM outages_impact i WHERE "
+                "i.customer_id, %s, CAST(NULL AS TIMESTAMP), '', 'full' FROM outages_impact i "
+                "WHERE "
                 "i.outage_id = %s AND i.customer_id = %s AND NOT EXISTS (SELECT 1 FROM "
                 "outages_impact o WHERE o.outage_id = i.outage_id AND o.service_id = "
                 "i.service_id AND o.window_end IS NULL)",
