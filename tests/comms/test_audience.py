@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from amends.comms.audience import candidates_sql, count_audience
+from amends.comms.audience import choices_sql, count_audience
 from amends.comms.models import Audience, Notice
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
@@ -26,13 +26,14 @@ def comms_user() -> User:
 
 
 def chosen(notice: Notice) -> dict[str, tuple[str, int]]:
-    """customer external id → (channel, held) for rank-1 rows."""
+    """customer external id → (channel, held) of each reachable customer."""
     from django.db import connection
 
-    ranked, params = candidates_sql(notice)
+    choices, params = choices_sql(notice)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT customer_id, channel, held FROM ({ranked}) r WHERE rank = 1", params
+            f"SELECT customer_id, channel, held FROM ({choices}) r WHERE channel IS NOT NULL",
+            params,
         )
         rows = cursor.fetchall()
     names = dict(Customer.objects.values_list("id", "external_id"))

@@ -78,62 +78,90 @@ def mobile_down_sql(notice: Notice) -> tuple[str, list[Any]]:
     )
 
 
-def candidates_sql(
-    notice: Notice, *, fallback_for: list[int] | None = None
-) -> tuple[str, list[Any]]:
-    """One row per (customer, usable channel) with ``rank`` 1 on the channel to use: not held
-    before held, then the customer's own order.
+UNREACHABLE = 999  # the key of a channel a customer cannot be reached on
+HELD_PENALTY = 100  # a held channel ranks after every channel usable now
 
-    With ``fallback_for`` (customer ids whose delivery failed for good), only those customers,
-    and only channels the notice has not tried on them yet.
+
+def choices_sql(notice: Notice, *, fallback_for: list[int] | None = None) -> tuple[str, list[Any]]:
+    """One row per audience customer: customer_id, channel (NULL when unreachable), address,
+    held, language, priority, no_contact (1 when they have no contact details at all).
+
+    One scan: each channel gets a key = its position in the customer's order (+100 when held,
+    999 when unusable) and the smallest key wins. With ``fallback_for`` (customers whose
+    delivery failed for good), only those customers, and only channels not yet tried on them.
     """
     audience, audience_params = audience_sql(notice)
-    untried = ""
     if fallback_for is not None:
         marks = ", ".join(["%s"] * len(fallback_for)) or "NULL"
         audience = f"SELECT customer_id FROM ({audience}) f WHERE customer_id IN ({marks})"
         audience_params = [*audience_params, *fallback_for]
-        untried = (
-            " AND NOT EXISTS (SELECT 1 FROM comms_delivery d WHERE d.notice_id = %s "
-            "AND d.customer_id = c.id AND d.channel = '{channel}')"
-        )
     mobile_down, mobile_params = mobile_down_sql(notice)
-    parts: list[str] = []
-    params: list[Any] = []
+    keys: list[str] = []
+    key_params: list[Any] = []
     for channel, address, consent, over_mobile in _CHANNELS:
-        held = f"CASE WHEN md.customer_id IS NOT NULL AND {over_mobile} THEN 1 ELSE 0 END"
-        parts.append(
-            f"SELECT c.id AS customer_id, '{channel}' AS channel, {address} AS address, "
-            f"{held} AS held, {_position(channel)} AS position, c.language AS language, "
-            f"CASE WHEN c.priority_assistance = %s THEN {Priority.PRIORITY_ASSISTANCE} "
-            f"WHEN c.segment <> 'consumer' THEN {Priority.BUSINESS} ELSE {Priority.EVERYONE} "
-            "END AS priority "
-            f"FROM ({audience}) a JOIN network_customer c ON c.id = a.customer_id "
-            f"LEFT JOIN ({mobile_down}) md ON md.customer_id = c.id "
-            f"WHERE {consent} = %s AND {address} <> '' AND {_position(channel)} > 0"
-            + untried.format(channel=channel)
+        untried = ""
+        if fallback_for is not None:
+            untried = (
+                " AND NOT EXISTS (SELECT 1 FROM comms_delivery d WHERE d.notice_id = %s "
+                f"AND d.customer_id = c.id AND d.channel = '{channel}')"
+            )
+        keys.append(
+            f"CASE WHEN {consent} = %s AND {address} <> '' AND {_position(channel)} > 0"
+            f"{untried} THEN {_position(channel)} + CASE WHEN md.customer_id IS NOT NULL "
+            f"AND {over_mobile} THEN {HELD_PENALTY} ELSE 0 END ELSE {UNREACHABLE} END "
+            f"AS k_{channel}"
         )
-        params += [True, *audience_params, *mobile_params, True]
-        if untried:
-            params.append(notice.pk)
-    ranked = (
-        "SELECT customer_id, channel, address, held, language, priority, ROW_NUMBER() OVER "
-        "(PARTITION BY customer_id ORDER BY held, position) AS rank "
-        f"FROM ({' UNION ALL '.join(parts)}) candidates"
+        key_params += [True] + ([notice.pk] if untried else [])
+    keyed = (
+        "SELECT c.id AS customer_id, c.language AS language, "
+        f"CASE WHEN c.priority_assistance = %s THEN {Priority.PRIORITY_ASSISTANCE} "
+        f"WHEN c.segment <> 'consumer' THEN {Priority.BUSINESS} ELSE {Priority.EVERYONE} "
+        "END AS priority, "
+        + ", ".join(f"{address} AS a_{channel}" for channel, address, _, _ in _CHANNELS)
+        + ", "
+        "CASE WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
+        "THEN 1 ELSE 0 END AS no_contact, "
+        + ", ".join(keys)
+        + f" FROM ({audience}) a JOIN network_customer c ON c.id = a.customer_id "
+        f"LEFT JOIN ({mobile_down}) md ON md.customer_id = c.id"
     )
-    return ranked, params
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's scalar min()
+    names = [channel for channel, *_ in _CHANNELS]
+    best = f"{least}({', '.join(f'k_{n}' for n in names)})"
+    pick = " ".join(f"WHEN k.best = k.k_{n} THEN " + "{}" for n in names)
+    channel_case = (
+        "CASE WHEN k.best >= "
+        + str(UNREACHABLE)
+        + " THEN NULL "
+        + pick.format(*(f"'{n}'" for n in names))
+        + " END"
+    )
+    address_case = (
+        "CASE WHEN k.best >= "
+        + str(UNREACHABLE)
+        + " THEN '' "
+        + pick.format(*(f"k.a_{n}" for n in names))
+        + " END"
+    )
+    sql = (
+        f"SELECT k.customer_id, {channel_case} AS channel, {address_case} AS address, "
+        f"CASE WHEN k.best >= {HELD_PENALTY} AND k.best < {UNREACHABLE} THEN 1 ELSE 0 END "
+        "AS held, k.language, k.priority, k.no_contact "
+        f"FROM (SELECT keyed.*, {best} AS best FROM ({keyed}) keyed) k"
+    )
+    return sql, [True, *key_params, *audience_params, *mobile_params]
 
 
 def insert_deliveries(
     notice: Notice, *, fallback_for: list[int] | None = None, fallback_from: str = ""
 ) -> int:
-    """Create the outbox rows: each customer's rank-1 channel, held or queued. Returns how many.
+    """Create the outbox rows: each customer's chosen channel, held or queued; returns how many.
 
     ``fallback_for``/``fallback_from``: the customers whose delivery on that channel failed
-    for good get their next channel instead (see ``candidates_sql``).
+    for good get their next channel instead (see ``choices_sql``).
     """
     allow_bulk_memory()
-    ranked, params = candidates_sql(notice, fallback_for=fallback_for)
+    choices, params = choices_sql(notice, fallback_for=fallback_for)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
@@ -142,7 +170,7 @@ def insert_deliveries(
             "fallback_from) "
             f"SELECT %s, customer_id, channel, address, language, priority, "
             f"CASE WHEN held = 1 THEN '{DeliveryStatus.HELD}' ELSE '{DeliveryStatus.QUEUED}' "
-            f"END, 0, %s, '', '', '', %s FROM ({ranked}) r WHERE rank = 1",
+            f"END, 0, %s, '', '', '', %s FROM ({choices}) r WHERE channel IS NOT NULL",
             [notice.pk, now, fallback_from, *params],
         )
         return int(cursor.rowcount)
@@ -163,18 +191,12 @@ def count_audience(notice: Notice) -> AudienceCounts:
     """What sending the notice now would do, without writing anything: one pass over the
     audience, each customer with their chosen channel or the reason there is none."""
     allow_bulk_memory()
-    audience, audience_params = audience_sql(notice)
-    ranked, params = candidates_sql(notice)
+    choices, params = choices_sql(notice)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.channel, r.held, r.language, r.priority, CASE "
-            "WHEN r.customer_id IS NOT NULL THEN '' "
-            "WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
-            "THEN 'no contact details' ELSE 'opted out of every channel they have' END, "
-            f"count(*) FROM ({audience}) a JOIN network_customer c ON c.id = a.customer_id "
-            f"LEFT JOIN (SELECT * FROM ({ranked}) x WHERE rank = 1) r "
-            "ON r.customer_id = a.customer_id GROUP BY 1, 2, 3, 4, 5",
-            audience_params + params,
+            "SELECT channel, held, language, priority, no_contact, count(*) "
+            f"FROM ({choices}) r GROUP BY channel, held, language, priority, no_contact",
+            params,
         )
         rows = cursor.fetchall()
     by_channel: dict[str, int] = {}
@@ -182,8 +204,9 @@ def count_audience(notice: Notice) -> AudienceCounts:
     by_priority: dict[int, int] = {}
     unreachable: dict[str, int] = {}
     held = 0
-    for channel, is_held, language, priority, reason, count in rows:
-        if reason:
+    for channel, is_held, language, priority, no_contact, count in rows:
+        if channel is None:
+            reason = "no contact details" if no_contact else "opted out of every channel they have"
             unreachable[reason] = unreachable.get(reason, 0) + count
             continue
         by_channel[channel] = by_channel.get(channel, 0) + count
