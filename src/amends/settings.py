@@ -64,6 +64,8 @@ AMENDS_URGENT_HELP = env_str(
     "In an emergency call 000. Emergency calls work from any mobile with any network's signal; "
     "TTY users call 106.",
 )
+# What one SMS segment costs, for the notice preview's estimate (cents).
+AMENDS_SMS_SEGMENT_COST_CENTS = env_int("AMENDS_SMS_SEGMENT_COST_CENTS", 8, minimum=0)
 # Dispatch: batch size, worker lease, retries with backoff, quiet hours cap, re-check interval.
 AMENDS_DISPATCH_BATCH = env_int("AMENDS_DISPATCH_BATCH", 500, minimum=1)
 AMENDS_DELIVERY_LEASE_SECONDS = env_int("AMENDS_DELIVERY_LEASE_SECONDS", 120, minimum=1)
@@ -261,3 +263,4 @@ AMENDS_SOCIAL_URLS = [
 
 # Twilio's SDK logs every API request at INFO: ten lines per SMS sent.
 LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}
+

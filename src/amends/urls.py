@@ -17,4 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("outages/", include("amends.outages.urls")),
+    path("notices/", include("amends.comms.urls")),
+    path("comms/", include("amends.comms.hook_urls")),
 ]

@@ -36,8 +36,8 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
     now = timezone.now()
     prepared = Prepared()
     over_cap = _customers_over_cap([d for d in deliveries if not d.notice.urgent], now=now)
-    affected = _affected_details(deliveries)
-    overrides = _overrides(deliveries)
+    affected = customer_impacts(deliveries)
+    overrides = operator_templates(deliveries)
     for delivery in deliveries:
         wait = None if delivery.notice.urgent else _quiet_until(delivery.customer, now)
         if wait is None and delivery.customer_id in over_cap and not delivery.notice.urgent:
@@ -48,7 +48,9 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
         context = message_context(
             delivery.notice, delivery.customer, affected.get(delivery.customer_id, NO_IMPACT)
         )
-        override = overrides.get((delivery.notice.kind, delivery.channel, delivery.language))
+        override = pick_template(
+            overrides, delivery.notice.kind, delivery.channel, delivery.language
+        )
         try:
             rendered = templating.render(
                 delivery.notice.kind,
@@ -134,7 +136,7 @@ class CustomerImpact:
 NO_IMPACT = CustomerImpact([], [], None, None)
 
 
-def _affected_details(deliveries: list[Delivery]) -> dict[int, CustomerImpact]:
+def customer_impacts(deliveries: list[Delivery]) -> dict[int, CustomerImpact]:
     """Each customer's affected localities, products and own window, one query per outage."""
     by_outage: dict[int, set[int]] = defaultdict(set)
     for d in deliveries:
@@ -170,7 +172,16 @@ def _affected_details(deliveries: list[Delivery]) -> dict[int, CustomerImpact]:
     return details
 
 
-def _overrides(deliveries: list[Delivery]) -> dict[tuple[str, str, str], MessageTemplate]:
+def pick_template(
+    templates: dict[tuple[str, str, str], MessageTemplate], kind: str, channel: str, language: str
+) -> MessageTemplate | None:
+    """The operator's wording for the language tag, else for its primary language (en-AU → en)."""
+    return templates.get((kind, channel, language)) or templates.get(
+        (kind, channel, language.split("-")[0])
+    )
+
+
+def operator_templates(deliveries: list[Delivery]) -> dict[tuple[str, str, str], MessageTemplate]:
     """The operator's latest own wording for each kind × channel × language in the batch."""
     keys = {(d.notice.kind, d.channel, d.language) for d in deliveries}
     found: dict[tuple[str, str, str], MessageTemplate] = {}
@@ -201,7 +212,7 @@ def message_context(
     site = settings.SITE_URL
     context: dict[str, Any] = {
         "customer": {
-            "first_name": customer.preferred_name or "",
+            "first_name": templating.greeting_name(customer.preferred_name, customer.language),
             "name": customer.name,
             "segment": customer.segment,
         },
@@ -222,14 +233,16 @@ def message_context(
             "reference": outage.reference,
             "title": outage.title,
             "summary": outage.public_summary,
-            "cause": outage.cause_public,
+            # A phrase completing "likely caused by …": no full stop of its own.
+            "cause": outage.cause_public.strip().rstrip("."),
             "areas": affected.areas,
             "services": affected.products,
             "started_at": affected.started_at or outage.started_at,
             "etr": outage.etr,
             "next_update_by": outage.next_update_by,
             "scale": _scale_cached(outage),
-            "status": outage.get_status_display(),
+            "status": outage.get_status_display().lower(),
+            "classification": outage.get_classification_display().lower(),
             "restored_at": affected.restored_at,
         }
         context["outage_url"] = f"{site}/status/{outage.reference}/"

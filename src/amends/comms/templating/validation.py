@@ -61,7 +61,11 @@ def _part_problems(part: str, source: str, *, kind: str, channel: str) -> list[P
         tree = environment.parse(source)
     except TemplateSyntaxError as error:
         return [Problem(part, error.lineno, error.message or str(error))]
-    if unknown := _unknown_variables(part, tree):
+    try:
+        unknown = _unknown_variables(part, tree)
+    except TemplateSyntaxError as error:  # e.g. an unknown filter, found while compiling
+        return [Problem(part, error.lineno, error.message or str(error))]
+    if unknown:
         return unknown  # rendering would only report the first of them again
     problems: list[Problem] = []
     seen: set[tuple[int | None, str]] = set()  # each failure once, in its first situation
