@@ -14,6 +14,7 @@ from amends.outages.scope import ScopeSpec
 from amends.outages.services import (
     outage_declare,
     outage_post_update,
+    outage_restore,
     outage_set_etr,
     outage_transition,
 )
@@ -76,6 +77,15 @@ def test_invalid_transitions_are_refused_and_change_nothing() -> None:
         outage_transition(actor="nmc", outage=outage, to="fixed")
     outage.refresh_from_db()
     assert outage.status == "resolved" and AuditEntry.objects.count() == audit_before
+
+
+def test_restore_everything_then_resolve() -> None:
+    outage = declare()
+    restored = outage_restore(actor="nmc", outage=outage).outage
+    assert restored.status == "monitoring"
+    resolved = outage_transition(actor="nmc", outage=restored, to="resolved").outage
+    assert resolved.status == "resolved"
+    assert not Impact.objects.filter(outage=outage, window_end__isnull=True).exists()
 
 
 def test_reopened_outage_can_be_restored_again() -> None:

@@ -98,8 +98,9 @@ def cover_query(outage: Outage) -> tuple[str, list[Any]]:
     excludes = _branches([i for i in items if not i.include], with_times=False)
     if not includes:
         return (
-            "SELECT 0 AS service_id, 0 AS customer_id, NULL AS started_at, NULL AS degree "
-            "WHERE 1 = 0"
+            # Typed NULLs: PostgreSQL would take a bare NULL for text.
+            "SELECT 0 AS service_id, 0 AS customer_id, CAST(NULL AS TIMESTAMP) AS started_at, "
+            "CAST(NULL AS VARCHAR(10)) AS degree WHERE 1 = 0"
         ), []
     parts, params = [], []
     for branch in includes:
