@@ -35,6 +35,7 @@ from amends.outages import queries as outage_queries
 from amends.outages.models import Outage
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import outage_declare, outage_restore, outage_set_etr
+from amends.statuspage.publish import publish_site
 
 DEMO_USERS = {
     "viewer": Role.VIEWER,
@@ -69,7 +70,18 @@ def run_demo(*, customers: int, seed: int, say: Say) -> DemoResult:
     _send("acknowledge", "all_affected", outage, say=say)
     restore_part(outage, exchange, say=say)
     tell_the_progress(outage, say=say)
+    publish_the_status_page(say=say)
     return DemoResult(data_dir, imports, credentials, outage)
+
+
+def publish_the_status_page(*, say: Say) -> None:
+    publication = publish_site(trigger="demo", actor="demo")
+    say(
+        f"9. The public status page is published ({publication.status}: "
+        f"{publication.file_count:,} files, {publication.size_bytes / 1024:,.0f} KB) at "
+        f"/status/ — no customer on it, just areas, services and times; "
+        f"also /status/api/v2/summary.json, /status/feed.atom and /status/lookup?postcode=2000."
+    )
 
 
 def build_operator(*, customers: int, seed: int, data_dir: Path, say: Say) -> list[ImportResult]:

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "amends.network",
     "amends.outages",
     "amends.comms",
+    "amends.statuspage",
 ]
 
 MIDDLEWARE = [
@@ -264,3 +265,21 @@ AMENDS_SOCIAL_URLS = [
 # Twilio's SDK logs every API request at INFO: ten lines per SMS sent.
 LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}
 
+# --- Status page (statuspage) ---
+# Publish root: complete sites in versions/ and a `current` symlink, served at /status/.
+AMENDS_STATUSPAGE_DIR = env_path("AMENDS_STATUSPAGE_DIR", DATA_DIR / "statuspage")
+# The page's public address, for absolute links in the feed and JSON (a CDN may serve it).
+AMENDS_STATUSPAGE_URL = env_str("AMENDS_STATUSPAGE_URL", f"{SITE_URL}/status/").rstrip("/") + "/"
+# Published versions kept on disk, the current one included (at least 2: readers finish).
+AMENDS_STATUSPAGE_KEEP = env_int("AMENDS_STATUSPAGE_KEEP", 5, minimum=2)
+# Seconds browsers and CDNs may reuse a page before revalidating (then a 304 via the ETag).
+AMENDS_STATUSPAGE_MAX_AGE = env_int("AMENDS_STATUSPAGE_MAX_AGE", 30, minimum=0)
+# Days a resolved outage stays on the front page, in every language and in the lookup.
+AMENDS_STATUSPAGE_RECENT_DAYS = env_int("AMENDS_STATUSPAGE_RECENT_DAYS", 7, minimum=0)
+# Days of history pages and register (the regulator's outage register: at least two years).
+AMENDS_STATUSPAGE_HISTORY_DAYS = env_int("AMENDS_STATUSPAGE_HISTORY_DAYS", 730, minimum=1)
+# Statuspage components are product kinds × states; empty: the kinds sold, every state.
+AMENDS_STATUSPAGE_COMPONENT_KINDS = env_list("AMENDS_STATUSPAGE_COMPONENT_KINDS", [])
+AMENDS_STATUSPAGE_COMPONENT_STATES = [
+    state.upper() for state in env_list("AMENDS_STATUSPAGE_COMPONENT_STATES", [])
+]

@@ -19,4 +19,5 @@ urlpatterns = [
     path("outages/", include("amends.outages.urls")),
     path("notices/", include("amends.comms.urls")),
     path("comms/", include("amends.comms.hook_urls")),
+    path("status/", include("amends.statuspage.urls")),
 ]

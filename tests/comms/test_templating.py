@@ -516,7 +516,8 @@ def test_twenty_thousand_sms_render_in_under_two_seconds() -> None:
 
 
 def test_an_unknown_filter_is_a_problem_with_its_line() -> None:
-    problems = validate({"text": "Hello\n{{ customer.first_name|shout }}"}, kind="custom",
-                        channel="sms")
+    problems = validate(
+        {"text": "Hello\n{{ customer.first_name|shout }}"}, kind="custom", channel="sms"
+    )
     assert [(p.part, p.line) for p in problems] == [("text", 2)]
     assert "shout" in problems[0].message

@@ -21,6 +21,7 @@ from amends.outages.models import (
     ScopeItem,
     ScopeService,
     Update,
+    Visibility,
 )
 
 DEFAULT_UPDATE_INTERVAL = timedelta(hours=6)  # the regulator's cadence in the first 24 hours
@@ -61,9 +62,19 @@ def add_scope_item(
     return item
 
 
+def public_change() -> None:
+    """Republish the status page once this transaction commits (every public change to an
+    outage — declare, scope, status, ETR, restoration, public update — comes through here)."""
+    from amends.statuspage.services import request_publish
+
+    request_publish()
+
+
 def add_timeline_entry(
     outage: Outage, actor: audit.Actor, visibility: str, message: str, at: datetime
 ) -> Update:
+    if visibility == Visibility.PUBLIC:
+        public_change()
     return Update.objects.create(
         outage=outage,
         visibility=visibility,

@@ -22,6 +22,7 @@ from amends.outages.services.common import (
     add_scope_item,
     add_timeline_entry,
     locked_open,
+    public_change,
     reclassify,
     restore_items,
 )
@@ -40,6 +41,7 @@ def outage_add_scope(
             for spec, r in zip(items, resolved, strict=True)
         ]
         diff = resolve_impact(outage, at=now)
+        public_change()  # the areas and counts on the status page change
         reclassify(outage, now=now)
         audit.record(
             actor,
@@ -67,6 +69,7 @@ def outage_remove_scope(*, actor: audit.Actor, outage: Outage, item_id: int) -> 
         if not outage.scope_items.filter(include=True).exists():
             raise AmendsError("an outage needs at least one included scope item", field="scope")
         diff = resolve_impact(outage, at=now)
+        public_change()  # the areas and counts on the status page change
         reclassify(outage, now=now)
         audit.record(
             actor,
