@@ -88,9 +88,12 @@ def release_held(notice: Notice) -> int:
     """Queue held messages of customers whose mobile service is back."""
     down, params = audiences.mobile_down_sql(notice)
     with connection.cursor() as cursor:
+        # NOT EXISTS (an anti-join), not NOT IN: over a national mobile outage the NOT IN
+        # set would not fit in memory and PostgreSQL would rescan it for every row.
         cursor.execute(
             "UPDATE comms_delivery SET status = %s, next_attempt_at = %s "
-            f"WHERE notice_id = %s AND status = %s AND customer_id NOT IN ({down})",
+            "WHERE notice_id = %s AND status = %s AND NOT EXISTS (SELECT 1 FROM "
+            f"({down}) md WHERE md.customer_id = comms_delivery.customer_id)",
             [DeliveryStatus.QUEUED, _db(timezone.now()), notice.pk, DeliveryStatus.HELD, *params],
         )
         return int(cursor.rowcount)
