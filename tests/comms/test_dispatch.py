@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,15 +91,13 @@ def test_priority_assistance_customers_go_first(cleo: User, outage: Outage, tmp_
     assert order[1] == "C2"  # small business
 
 
-def sms_gateway(failures: int) -> tuple[HttpServer, list[str]]:
-    """A gateway that fails ``failures`` times with 500, then accepts, de-duplicating keys."""
+def sms_gateway(is_down: Callable[[], bool]) -> tuple[HttpServer, list[str]]:
+    """A gateway answering 500 while ``is_down()``, then accepting, de-duplicating keys."""
     delivered: list[str] = []
     seen: set[str] = set()
-    calls = {"n": 0}
 
     def respond(request: Request) -> tuple[int, Any]:
-        calls["n"] += 1
-        if calls["n"] <= failures:
+        if is_down():
             return 500, {"error": "try again"}
         body = request.json()
         if body["idempotency_key"] not in seen:
@@ -115,7 +114,8 @@ def sms_gateway(failures: int) -> tuple[HttpServer, list[str]]:
 def test_temporary_failures_are_retried_and_nothing_is_sent_twice(
     cleo: User, outage: Outage
 ) -> None:
-    gateway, delivered = sms_gateway(failures=3)
+    first_three = iter([True, True, True])
+    gateway, delivered = sms_gateway(lambda: next(first_three, False))
     Customer.objects.update(channel_order="sms;email")
     outage_restore(actor="nmc", outage=outage)  # mobiles are back: SMS is not held
     try:
@@ -251,19 +251,7 @@ def test_provider_down_for_thirty_seconds_then_everything_arrives_once(
     cleo: User, outage: Outage
 ) -> None:
     down_until = time.monotonic() + 30
-    delivered: list[str] = []
-    seen: set[str] = set()
-
-    def respond(request: Request) -> tuple[int, Any]:
-        if time.monotonic() < down_until:
-            return 500, {"error": "internal error"}
-        body = request.json()
-        if body["idempotency_key"] not in seen:
-            seen.add(body["idempotency_key"])
-            delivered.append(body["to"])
-        return 200, {"id": body["idempotency_key"]}
-
-    gateway = HttpServer(respond).start()
+    gateway, delivered = sms_gateway(lambda: time.monotonic() < down_until)
     Customer.objects.update(channel_order="sms")
     outage_restore(actor="nmc", outage=outage)
     try:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from amends.comms import dispatch
 from amends.comms.channels.base import Receipt
 from amends.comms.models import Capability, Delivery, DeliveryStatus, Notice, NoticeStatus
+from amends.comms.services import wake_dispatcher
 from amends.core import audit
 
 __all__ = ["apply_receipts"]
@@ -116,7 +117,7 @@ def _fall_back(provider: str, failed: list[_Moved]) -> None:
         notice = _reopened(notice_id, provider=provider)
         if notice is not None:
             dispatch.fall_back(notice, customer_ids, failed_channel=channel)
-            _wake_dispatch(notice_id)
+            wake_dispatcher(notice_id)
 
 
 def _reopened(notice_id: int, *, provider: str) -> Notice | None:
@@ -135,13 +136,6 @@ def _reopened(notice_id: int, *, provider: str) -> Notice | None:
             after={"status": NoticeStatus.SENDING, "reason": "failed or bounced: fallback"},
         )
     return notice if notice.status == NoticeStatus.SENDING else None
-
-
-def _wake_dispatch(notice_id: int) -> None:
-    """A dispatch task sends the fallbacks; with none to send it closes the notice again."""
-    from amends.comms.tasks import dispatch_notice
-
-    transaction.on_commit(lambda: dispatch_notice.enqueue(notice_id))
 
 
 def _log_ignored(provider: str, ids: set[str], moved: list[_Moved]) -> None:

@@ -192,6 +192,13 @@ def _supersede_older(notice: Notice) -> list[int]:
     return superseded
 
 
+def wake_dispatcher(notice_id: int) -> None:
+    """Enqueue dispatch once the transaction that created the work commits, by id."""
+    from amends.comms.tasks import dispatch_notice  # tasks → dispatch → services: import late
+
+    transaction.on_commit(lambda: dispatch_notice.enqueue(notice_id))
+
+
 def _release(actor: User, notice: Notice, *, approver: Any) -> Notice:
     """Create one delivery per reachable customer (set-based) and wake the dispatchers."""
     now = timezone.now()
@@ -220,10 +227,7 @@ def _release(actor: User, notice: Notice, *, approver: Any) -> Notice:
             "superseded": superseded,
         },
     )
-    from amends.comms.tasks import dispatch_notice
-
-    notice_id = notice.pk
-    transaction.on_commit(lambda: dispatch_notice.enqueue(notice_id))
+    wake_dispatcher(notice.pk)
     return notice
 
 
@@ -247,8 +251,5 @@ def deliveries_retry(*, actor: User, notice: Notice) -> int:
             notice.save(update_fields=["status", "finished_at"])
         audit.record(actor, "comms.deliveries_retry", notice, after={"retried": retried})
         if retried:
-            from amends.comms.tasks import dispatch_notice
-
-            notice_id = notice.pk
-            transaction.on_commit(lambda: dispatch_notice.enqueue(notice_id))
+            wake_dispatcher(notice.pk)
     return retried

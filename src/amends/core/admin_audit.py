@@ -39,3 +39,17 @@ class AuditedAdmin(admin.ModelAdmin[M], Generic[M]):
             for obj in queryset:
                 audit.record(request.user, "admin.delete", obj, before=model_to_dict(obj))
             super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[M], Generic[M]):
+    """A ModelAdmin that only shows: for tables changed solely through their services (which
+    check state and audit), or never changed at all (the audit log)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

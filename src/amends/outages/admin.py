@@ -3,27 +3,14 @@ resolve impact, reclassify and audit. Use the console, API or CLI to change them
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from amends.core.admin_audit import ReadOnlyAdmin
 from amends.outages.models import Outage, Update
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Outage)
-class OutageAdmin(ReadOnlyAdmin):
+class OutageAdmin(ReadOnlyAdmin[Outage]):
     list_display = (
         "reference",
         "title",
@@ -37,6 +24,6 @@ class OutageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Update)
-class UpdateAdmin(ReadOnlyAdmin):
+class UpdateAdmin(ReadOnlyAdmin[Update]):
     list_display = ("outage", "visibility", "status", "created_at", "author")
     list_filter = ("visibility",)
