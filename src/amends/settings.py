@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "amends.outages",
     "amends.comms",
     "amends.statuspage",
+    "amends.remedy",
 ]
 
 MIDDLEWARE = [
