@@ -20,4 +20,6 @@ urlpatterns = [
     path("notices/", include("amends.comms.urls")),
     path("comms/", include("amends.comms.hook_urls")),
     path("status/", include("amends.statuspage.urls")),
+    path("remedy/", include("amends.remedy.urls")),
+    path("claims/", include("amends.remedy.public_urls")),
 ]

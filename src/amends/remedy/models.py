@@ -313,3 +313,18 @@ class ClaimEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class CreditNotice(models.Model):
+    """Links a "credit applied" notice to the program whose approved calculation supplies each
+    recipient's amount and explanation (read by the notice renderer, batch by batch)."""
+
+    notice = models.OneToOneField(
+        "comms.Notice", on_delete=models.CASCADE, related_name="credit_notice"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="credit_notices")
+    calculation = models.ForeignKey(Calculation, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"credit notice {self.notice_id} for {self.program_id}"
