@@ -20,9 +20,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _database import scratch_database  # noqa: E402
+
+if TYPE_CHECKING:
+    from amends.network.importer import ImportResult
 
 SERVICES_PER_CUSTOMER = 1.305  # what the generator produces on average
 
@@ -85,12 +89,13 @@ def run(tmp: Path, url: str, *, size: int, seed: int) -> dict[str, object]:
     }
 
 
-def report(result: object, label: str | None = None) -> None:
-    r = result
+def report(result: ImportResult, label: str | None = None) -> None:
+    phases = ", ".join(f"{name} {seconds:.2f}" for name, seconds in result.phases.items())
     print(
-        f"  {label or r.kind:<15} {r.rows:>10,} rows in {r.seconds:6.2f} s: {r.created:,} "  # type: ignore[attr-defined]
-        f"created, {r.updated:,} updated, {r.unchanged:,} unchanged"
-    )  # type: ignore[attr-defined]
+        f"  {label or result.kind:<15} {result.rows:>10,} rows in {result.seconds:6.2f} s: "
+        f"{result.created:,} created, {result.updated:,} updated, {result.unchanged:,} "
+        f"unchanged ({phases})"
+    )
 
 
 def bare_load(path: Path, vendor: str) -> float:

@@ -1,5 +1,10 @@
 """Parsers for import fields. Each takes the stripped text and returns the value to store, or
-raises ``ValueError`` with a message a person can act on."""
+raises ``ValueError`` with a message a person can act on.
+
+Parsers wrapped in a :class:`Field` also say which texts they would store exactly as written
+(their *canonical* form). A CSV line made only of canonical texts needs no per-field parse: one
+regular expression checks it whole and PostgreSQL reads it as it is (see ``fastlines``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,39 @@ from amends.core.money import parse_amount
 
 Parser = Callable[[str], object]
 
+
+@dataclass(frozen=True)
+class Field:
+    """A parser and the regex of the texts it stores unchanged.
+
+    ``canonical`` must only match text that ``parse`` accepts and that PostgreSQL, reading it
+    from CSV into the staging column, turns into the value ``parse`` returns; it never matches
+    a comma, a quote or a line break, so it can sit between the commas of a CSV line. Text a
+    capture group in it matches is dropped on the way (the point of ``149.00`` stored as cents).
+    Anything it does not match still goes through ``parse``, so it may be as strict as it likes.
+    """
+
+    parse: Parser
+    canonical: str | Callable[[], str]  # or what gives it when it depends on the settings
+
+    def __call__(self, value: str) -> object:
+        return self.parse(value)
+
+    @property
+    def pattern(self) -> str:
+        return self.canonical() if callable(self.canonical) else self.canonical
+
+
+_EDGE = r'[^\s",\x00]'  # first and last character of a canonical text: no space (str.strip)
+_INNER = r'[^",\r\n\x00]'
+_DIGITS = "[0-9]"  # not \d: that also matches other scripts' digits, which PostgreSQL refuses
+
+
+def _at_most(length: int) -> str:
+    """A lookahead: the field, up to the next comma or line end, is at most ``length`` long."""
+    return rf"(?![^,\r\n]{{{length + 1}}})"
+
+
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 _POSTCODE = re.compile(r"\d{4}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -30,13 +68,13 @@ _FALSE = frozenset({"false", "0", "no", "n", "f"})
 CHANNELS = ("email", "sms", "push", "voice")
 
 
-def text(max_length: int) -> Parser:
+def text(max_length: int) -> Field:
     def parse(value: str) -> str:
         if len(value) > max_length:
             raise ValueError(f"is longer than {max_length} characters")
         return value
 
-    return parse
+    return Field(parse, rf"{_EDGE}(?:{_INNER}{{0,{max_length - 2}}}{_EDGE})?")
 
 
 def external_id(value: str) -> str:
@@ -47,7 +85,10 @@ def external_id(value: str) -> str:
     return value
 
 
-def choice(options: type[Enum], *, upper: bool = False) -> Parser:
+EXTERNAL_ID = Field(external_id, "[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def choice(options: type[Enum], *, upper: bool = False) -> Field:
     allowed = {str(member.value) for member in options}
     listing = ", ".join(sorted(allowed))
 
@@ -57,7 +98,7 @@ def choice(options: type[Enum], *, upper: bool = False) -> Parser:
             raise ValueError(f"{value!r} is not one of {listing}")
         return normalised
 
-    return parse
+    return Field(parse, "|".join(re.escape(option) for option in sorted(allowed)))
 
 
 def amount(value: str) -> int:
@@ -65,6 +106,10 @@ def amount(value: str) -> int:
     if cents < 0:
         raise ValueError(f"{value!r} is negative")
     return cents
+
+
+# Dollars with exactly two decimals; the captured point is dropped, leaving the cents.
+AMOUNT = Field(amount, rf"{_DIGITS}{{1,15}}(\.){_DIGITS}{{2}}")
 
 
 def boolean(value: str) -> bool:
@@ -76,7 +121,14 @@ def boolean(value: str) -> bool:
     raise ValueError(f"{value!r} is not true or false")
 
 
-def coordinate(limit: float) -> Parser:
+# PostgreSQL's boolean input reads each of these lower-case words as the parser does.
+BOOLEAN = Field(boolean, "|".join(sorted(_TRUE | _FALSE)))
+
+# The whole degrees below each limit coordinates are checked against, without leading zeros.
+_WHOLE_DEGREES = {90: "[1-8]?[0-9]", 180: "1[0-7][0-9]|[1-9]?[0-9]"}
+
+
+def coordinate(limit: int) -> Field:
     def parse(value: str) -> float:
         try:
             number = float(value)
@@ -86,15 +138,31 @@ def coordinate(limit: float) -> Parser:
             raise ValueError(f"{value} is outside -{limit}..{limit}")
         return number
 
-    return parse
+    # Plain decimals inside the limit; both Python and PostgreSQL round them to the same double.
+    whole = _WHOLE_DEGREES[limit]
+    fraction = rf"(?:\.{_DIGITS}{{1,20}})?"
+    return Field(parse, rf"-?(?:(?:{whole}){fraction}|{limit}(?:\.0{{1,20}})?)")
 
 
 def email(value: str) -> str:
+    if len(value) > EMAIL_LENGTH:
+        raise ValueError(f"is longer than {EMAIL_LENGTH} characters")
     try:
         validate_email(value)
     except ValidationError:
         raise ValueError(f"{value!r} is not an email address") from None
     return value
+
+
+EMAIL_LENGTH = 254  # the longest address SMTP carries, and the column's length
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ATOM = "[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+# Plain ASCII addresses, a subset of what Django's validator accepts (dot-atom local part;
+# host labels of at most 63 characters without a hyphen at either end; a TLD of letters).
+EMAIL = Field(
+    email,
+    rf"{_at_most(EMAIL_LENGTH)}{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}",
+)
 
 
 @dataclass(frozen=True)
@@ -165,16 +233,35 @@ def any_phone(value: str) -> str:
     return _phone(value, mobile=False)
 
 
+def _home_numbers(*, mobile: bool) -> str:
+    """The numbers ``_fast_path`` takes as they are: the home region's, already E.164."""
+    home = _home_region(settings.DEFAULT_PHONE_REGION)
+    patterns = (home.mobile,) if mobile else (home.mobile, home.fixed_line)
+    national = "|".join(f"(?:{p.pattern})" for p in patterns if p is not None) or "(?!)"
+    return rf"{re.escape(home.prefix)}(?:{national})"
+
+
+MOBILE_PHONE = Field(mobile_phone, lambda: _home_numbers(mobile=True))
+ANY_PHONE = Field(any_phone, lambda: _home_numbers(mobile=False))
+
+
 def postcode(value: str) -> str:
     if not _POSTCODE.fullmatch(value):
         raise ValueError(f"{value!r} is not a 4-digit postcode")
     return value
 
 
+POSTCODE = Field(postcode, f"{_DIGITS}{{4}}")
+
+
 def language(value: str) -> str:
-    if not _LANGUAGE.fullmatch(value):
+    if len(value) > LANGUAGE_LENGTH or not _LANGUAGE.fullmatch(value):
         raise ValueError(f"{value!r} is not a language tag such as en or zh-Hant")
     return value
+
+
+LANGUAGE_LENGTH = 16
+LANGUAGE = Field(language, rf"{_at_most(LANGUAGE_LENGTH)}[a-z]{{2,3}}(?:-[A-Za-z0-9]{{2,8}})*")
 
 
 def clock_time(value: str) -> str:
@@ -183,6 +270,10 @@ def clock_time(value: str) -> str:
     if not match:
         raise ValueError(f"{value!r} is not a time (HH:MM)")
     return f"{match.group(1)}:{match.group(2)}:{match.group(4) or '00'}"
+
+
+# PostgreSQL's time input reads "21:00" as 21:00:00 too (the groups only repeat _TIME's).
+CLOCK_TIME = Field(clock_time, "(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?")
 
 
 @cache
@@ -211,4 +302,11 @@ def tokens(value: str) -> str:
     for item in items:
         if not _TOKEN.fullmatch(item):
             raise ValueError(f"{item!r} is not a lower-case word")
-    return ";".join(items)
+    joined = ";".join(items)
+    if len(joined) > TOKENS_LENGTH:
+        raise ValueError(f"is longer than {TOKENS_LENGTH} characters")
+    return joined
+
+
+TOKENS_LENGTH = 200
+TOKENS = Field(tokens, rf"{_at_most(TOKENS_LENGTH)}{_TOKEN.pattern}(?:;{_TOKEN.pattern})*")

@@ -59,43 +59,72 @@ def reference_problems(
     ], total
 
 
-def count_new(dialect: Dialect, spec: KindSpec) -> tuple[int, int]:
-    """(rows staged, rows whose key is not stored yet)."""
-    with dialect.connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*), count(t.id) FROM {STAGE} s "
-            f"LEFT JOIN {spec.table} t ON t.{spec.key} = s.{spec.key}"
-        )
-        rows, existing = cursor.fetchone()
-    return rows, rows - existing
+def _literal(value: object) -> str:
+    """A column default as SQL (both databases read TRUE and FALSE)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
-def upsert(dialect: Dialect, spec: KindSpec, *, extra: dict[str, str] | None = None) -> int:
-    """INSERT … SELECT … ON CONFLICT (key) DO UPDATE, touching only rows that differ.
-
-    Returns the number of rows inserted or changed: rows that the ``DO UPDATE … WHERE`` skips
-    because nothing differs are not counted (on both databases). ``extra`` adds constant
-    columns for new rows only (e.g. a placeholder path).
-    """
-    extra = extra or {}
-    targets = [_target(name) for name in spec.stored_columns] + [ref.fk for ref in spec.references]
-    selects = [f"s.{name}" for name in spec.stored_columns]
-    joins = []
+def _staged_values(spec: KindSpec) -> tuple[list[str], list[str], str, str]:
+    """Target columns, the SQL giving each from the staged row, the joins that resolve
+    references to ids and the condition that every reference did resolve (a merge never writes
+    a dangling one). NULL in a staged column means "empty in the file" (the fast path leaves it
+    so), which becomes the column's default here."""
+    targets, values = [], []
+    for column in spec.columns:
+        if column.name in spec.reference_columns:
+            continue
+        targets.append(_target(column.name))
+        staged = f"s.{column.name}"
+        if column.required or column.default is None:
+            values.append(staged)
+        else:
+            values.append(f"coalesce({staged}, {_literal(column.default)})")
+    for derived in spec.derived:
+        targets.append(derived.name)
+        values.append(f"s.{derived.name}")
+    joins, resolved = [], ["TRUE"]
     for position, ref in enumerate(spec.references):
         alias = f"r{position}"
-        selects.append(f"{alias}.id")
+        targets.append(ref.fk)
+        values.append(f"{alias}.id")
         joins.append(f"LEFT JOIN {ref.table} {alias} ON {alias}.{ref.key} = s.{ref.column}")
-    updates = [name for name in targets if name != _target(spec.key)]
-    assignments = ", ".join(f"{name} = excluded.{name}" for name in updates)
-    changed = " OR ".join(
-        dialect.differ(f"{spec.table}.{name}", f"excluded.{name}") for name in updates
-    )
+        if ref.table != spec.table:  # a parent in the same file is linked after the insert
+            resolved.append(f"(s.{ref.column} IS NULL OR {alias}.id IS NOT NULL)")
+    return targets, values, " ".join(joins), " AND ".join(resolved)
+
+
+def update_changed(dialect: Dialect, spec: KindSpec) -> int:
+    """Update the stored rows whose staged row differs in any column; return how many."""
+    targets, values, joins, resolved = _staged_values(spec)
+    key = _target(spec.key)
+    pairs = [(t, v) for t, v in zip(targets, values, strict=True) if t != key]
+    assignments = ", ".join(f"{t} = {v}" for t, v in pairs)
+    changed = " OR ".join(dialect.differ(f"{spec.table}.{t}", v) for t, v in pairs)
     sql = (
-        f"INSERT INTO {spec.table} ({', '.join(targets + list(extra))}) "
-        f"SELECT {', '.join(selects + list(extra.values()))} FROM {STAGE} s {' '.join(joins)} "
-        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the join.
-        f"WHERE true ON CONFLICT ({_target(spec.key)}) DO UPDATE SET {assignments} "
-        f"WHERE {changed}"
+        f"UPDATE {spec.table} SET {assignments} FROM {STAGE} s {joins} "
+        f"WHERE {spec.table}.{key} = s.{spec.key} AND {resolved} AND ({changed})"
+    )
+    with dialect.connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.rowcount)
+
+
+def insert_new(dialect: Dialect, spec: KindSpec, *, extra: dict[str, str] | None = None) -> int:
+    """Insert the staged rows whose key is not stored yet; return how many. ``extra`` adds
+    constant columns (e.g. a placeholder path). The caller holds the table against other
+    writers (Dialect.lock_for_merge), so no row can appear between the check and the insert."""
+    extra = extra or {}
+    targets, values, joins, resolved = _staged_values(spec)
+    key = _target(spec.key)
+    sql = (
+        f"INSERT INTO {spec.table} ({', '.join([*targets, *extra])}) "
+        f"SELECT {', '.join([*values, *extra.values()])} FROM {STAGE} s {joins} "
+        f"WHERE {resolved} "
+        f"AND NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.{key} = s.{spec.key})"
     )
     with dialect.connection.cursor() as cursor:
         cursor.execute(sql)

@@ -13,7 +13,7 @@ class RowParser:
         self.columns = [(c.name, c.parse, c.required, c.default) for c in spec.columns]
         position = {c.name: i for i, c in enumerate(spec.columns)}
         self.pairs = [(position[a], position[b], a, b) for a, b in spec.pairs]
-        self.derived = [d.compute for d in spec.derived]
+        self.derived = [(d.compute, [position[name] for name in d.inputs]) for d in spec.derived]
 
     def parse(self, line: int, values: list[str]) -> tuple[object, ...] | list[Problem]:
         parsed: list[object] = [line]
@@ -38,5 +38,5 @@ class RowParser:
         if problems:
             return problems
         named = parsed[1:]
-        parsed.extend(compute(named) for compute in self.derived)
+        parsed.extend(compute(*(named[i] for i in inputs)) for compute, inputs in self.derived)
         return tuple(parsed)

@@ -25,6 +25,11 @@ class Column:
     sql_type: SqlType = "text"
     default: object = ""  # stored when the field is empty (None for NULL)
 
+    @property
+    def canonical(self) -> str | None:
+        """The regex of texts stored as written (see fields.Field), if the parser has one."""
+        return self.parse.pattern if isinstance(self.parse, f.Field) else None
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -43,7 +48,8 @@ class Derived:
 
     name: str
     sql_type: SqlType
-    compute: Callable[[list[object]], object]  # receives the parsed columns in spec order
+    inputs: tuple[str, ...]  # the columns it is computed from
+    compute: Callable[..., object]  # receives their parsed values (None when empty)
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,8 @@ class KindSpec:
     def reference_columns(self) -> frozenset[str]:
         return frozenset(ref.column for ref in self.references)
 
-    @property
-    def stored_columns(self) -> list[str]:
-        """Target table columns filled straight from the staging table."""
-        return [c.name for c in self.columns if c.name not in self.reference_columns] + [
-            d.name for d in self.derived
-        ]
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
 
     @property
     def staging_columns(self) -> list[tuple[str, SqlType]]:
@@ -77,16 +79,10 @@ class KindSpec:
 H3_RESOLUTION = 8
 
 
-def _h3_cell_at(latitude_index: int) -> Callable[[list[object]], object]:
-    """H3 cell of the coordinates at ``latitude_index`` (longitude follows it)."""
-
-    def compute(row: list[object]) -> object:
-        lat, lng = row[latitude_index], row[latitude_index + 1]
-        if not isinstance(lat, float) or not isinstance(lng, float):
-            return ""
-        return h3.latlng_to_cell(lat, lng, H3_RESOLUTION)
-
-    return compute
+def _h3_cell(latitude: float | None, longitude: float | None) -> str:
+    if latitude is None or longitude is None:
+        return ""
+    return str(h3.latlng_to_cell(latitude, longitude, H3_RESOLUTION))
 
 
 _LAT = Column("latitude", f.coordinate(90), sql_type="double", default=None)
@@ -97,9 +93,9 @@ TEAMS = KindSpec(
     table="network_team",
     key="external_id",
     columns=(
-        Column("external_id", f.external_id, required=True),
+        Column("external_id", f.EXTERNAL_ID, required=True),
         Column("name", f.text(200), required=True),
-        Column("email", f.email),
+        Column("email", f.EMAIL),
     ),
 )
 
@@ -108,10 +104,10 @@ PRODUCTS = KindSpec(
     table="network_product",
     key="code",
     columns=(
-        Column("code", f.external_id, required=True),
+        Column("code", f.EXTERNAL_ID, required=True),
         Column("name", f.text(200), required=True),
         Column("kind", f.choice(ProductKind), required=True),
-        Column("monthly_charge", f.amount, required=True, sql_type="bigint"),
+        Column("monthly_charge", f.AMOUNT, required=True, sql_type="bigint"),
     ),
 )
 
@@ -120,10 +116,10 @@ NETWORK = KindSpec(
     table="network_networkelement",
     key="external_id",
     columns=(
-        Column("external_id", f.external_id, required=True),
+        Column("external_id", f.EXTERNAL_ID, required=True),
         Column("name", f.text(200), required=True),
         Column("kind", f.choice(ElementKind), required=True),
-        Column("parent_external_id", f.external_id, default=None),
+        Column("parent_external_id", f.EXTERNAL_ID, default=None),
         Column("state", f.choice(State, upper=True)),
         _LAT,
         _LNG,
@@ -145,27 +141,27 @@ CUSTOMERS = KindSpec(
     table="network_customer",
     key="external_id",
     columns=(
-        Column("external_id", f.external_id, required=True),
+        Column("external_id", f.EXTERNAL_ID, required=True),
         Column("name", f.text(200), required=True),
         Column("preferred_name", f.text(100)),
         Column("segment", f.choice(Segment), required=True),
-        Column("language", f.language, default="en"),
-        Column("email", f.email),
-        Column("mobile", f.mobile_phone),
-        Column("phone", f.any_phone),
+        Column("language", f.LANGUAGE, default="en"),
+        Column("email", f.EMAIL),
+        Column("mobile", f.MOBILE_PHONE),
+        Column("phone", f.ANY_PHONE),
         Column("push_token", f.text(255)),
         Column("channel_order", f.channel_order, default="email;sms;push;voice"),
-        Column("consent_email", f.boolean, sql_type="boolean", default=True),
-        Column("consent_sms", f.boolean, sql_type="boolean", default=True),
-        Column("consent_push", f.boolean, sql_type="boolean", default=True),
-        Column("consent_voice", f.boolean, sql_type="boolean", default=True),
+        Column("consent_email", f.BOOLEAN, sql_type="boolean", default=True),
+        Column("consent_sms", f.BOOLEAN, sql_type="boolean", default=True),
+        Column("consent_push", f.BOOLEAN, sql_type="boolean", default=True),
+        Column("consent_voice", f.BOOLEAN, sql_type="boolean", default=True),
         Column("time_zone", f.time_zone, default="Australia/Sydney"),
-        Column("quiet_hours_start", f.clock_time, sql_type="time", default=None),
-        Column("quiet_hours_end", f.clock_time, sql_type="time", default=None),
-        Column("priority_assistance", f.boolean, sql_type="boolean", default=False),
-        Column("accessibility_needs", f.tokens),
-        Column("team_external_id", f.external_id, default=None),
-        Column("is_former", f.boolean, sql_type="boolean", default=False),
+        Column("quiet_hours_start", f.CLOCK_TIME, sql_type="time", default=None),
+        Column("quiet_hours_end", f.CLOCK_TIME, sql_type="time", default=None),
+        Column("priority_assistance", f.BOOLEAN, sql_type="boolean", default=False),
+        Column("accessibility_needs", f.TOKENS),
+        Column("team_external_id", f.EXTERNAL_ID, default=None),
+        Column("is_former", f.BOOLEAN, sql_type="boolean", default=False),
         Column("payment_reference", f.text(64)),
     ),
     references=(Reference("team_external_id", "network_team", "external_id", "team_id", "team"),),
@@ -173,20 +169,20 @@ CUSTOMERS = KindSpec(
 )
 
 SERVICE_COLUMNS = (
-    Column("external_id", f.external_id, required=True),
-    Column("customer_external_id", f.external_id, required=True),
-    Column("product_code", f.external_id, required=True),
-    Column("monthly_charge", f.amount, required=True, sql_type="bigint"),
+    Column("external_id", f.EXTERNAL_ID, required=True),
+    Column("customer_external_id", f.EXTERNAL_ID, required=True),
+    Column("product_code", f.EXTERNAL_ID, required=True),
+    Column("monthly_charge", f.AMOUNT, required=True, sql_type="bigint"),
     Column("address", f.text(300)),
-    Column("postcode", f.postcode, required=True),
+    Column("postcode", f.POSTCODE, required=True),
     Column("locality", f.text(100), required=True),
     Column("state", f.choice(State, upper=True), required=True),
     Column("remoteness", f.choice(Remoteness), default=Remoteness.MAJOR_CITY.value),
     _LAT,
     _LNG,
-    Column("element_external_id", f.external_id, default=None),
+    Column("element_external_id", f.EXTERNAL_ID, default=None),
     Column("sla_tier", f.choice(SlaTier), default=SlaTier.STANDARD.value),
-    Column("is_active", f.boolean, sql_type="boolean", default=True),
+    Column("is_active", f.BOOLEAN, sql_type="boolean", default=True),
 )
 
 SERVICES = KindSpec(
@@ -207,11 +203,7 @@ SERVICES = KindSpec(
             "network element",
         ),
     ),
-    derived=(
-        Derived(
-            "h3_cell", "text", _h3_cell_at([c.name for c in SERVICE_COLUMNS].index("latitude"))
-        ),
-    ),
+    derived=(Derived("h3_cell", "text", ("latitude", "longitude"), _h3_cell),),
     pairs=(("latitude", "longitude"),),
 )
 
