@@ -1,7 +1,8 @@
 """The public status page in Chromium: axe-core finds no WCAG 2.2 AA violation on the front
-page, an outage page, the history, the Chinese front page and a lookup answer, in light and
-dark mode; the page makes no request elsewhere and works with JavaScript off. Screenshots at
-phone and desktop widths go to test-artifacts/."""
+page, an outage page, the history, the Chinese front page and the lookup's answers (by
+postcode, by place, a place with similar names, a malformed question), in light and dark
+mode; the page makes no request elsewhere and the lookup works with JavaScript off, by
+postcode and by place. Screenshots at phone and desktop widths go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -86,8 +87,9 @@ def screenshots(browser: Browser, base: str, shots: dict[str, str], scheme: str)
         context.close()
 
 
-def no_script_lookup(browser: Browser, base: str) -> tuple[str, list[str]]:
-    """Use the lookup form with JavaScript off; return the answer and every URL requested."""
+def no_script_lookup(browser: Browser, base: str) -> tuple[str, str, list[str]]:
+    """Use the lookup form with JavaScript off, by postcode and then by place; return both
+    answers and every URL requested."""
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 900})
     page = context.new_page()
     requested: list[str] = []
@@ -96,10 +98,17 @@ def no_script_lookup(browser: Browser, base: str) -> tuple[str, list[str]]:
     page.get_by_label("Postcode", exact=True).fill("2650")
     page.get_by_role("button", name="Check").click()
     page.get_by_role("heading", name="Outages in 2650").wait_for()
-    answer = page.locator("main").inner_text()
+    by_postcode = page.locator("main").inner_text()
     page.screenshot(path=str(ARTIFACTS / "status-lookup-phone.png"), full_page=True)
+    page.get_by_label("Postcode", exact=True).fill("")
+    page.get_by_label("Or suburb or town").fill("  WAGGA wagga ")
+    page.get_by_label("State").select_option("NSW")
+    page.get_by_role("button", name="Check").click()
+    page.get_by_role("heading", name="Outages in Wagga Wagga NSW").wait_for()
+    by_place = page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "status-lookup-place-phone.png"), full_page=True)
     context.close()
-    return answer, requested
+    return by_postcode, by_place, requested
 
 
 @pytest.mark.e2e
@@ -127,6 +136,10 @@ def test_status_page_is_accessible_and_needs_no_script(
         f"/status/vi/{wagga.reference}/",
         "/status/lookup?postcode=2000",
         "/status/lookup?postcode=abc",
+        "/status/lookup?locality=Wagga+Wagga&state=NSW",
+        "/status/lookup?locality=Wagga+Wag&state=NSW",
+        "/status/lookup?locality=melbourne&lang=vi",
+        "/status/lookup?locality=%3Cb%3E&state=XX",
         "/status/nothing-here/",
     ]
 
@@ -139,9 +152,11 @@ def test_status_page_is_accessible_and_needs_no_script(
         shots = {"index": "/status/", "outage": f"/status/{sydney.reference}/", "zh": "/status/zh/"}
         screenshots(browser, base, shots, "light")
         screenshots(browser, base, {"index": "/status/"}, "dark")
-        answer, requested = no_script_lookup(browser, base)
+        answer, by_place, requested = no_script_lookup(browser, base)
         browser.close()
 
     assert sydney.reference not in answer and wagga.reference in answer
     assert "Still affected here" in answer
+    assert wagga.reference in by_place and "Postcodes: 2650" in by_place
+    assert sydney.reference not in by_place
     assert requested and all(url.startswith(f"{base}/status/") for url in requested), requested

@@ -96,7 +96,8 @@ def test_no_customer_identifier_in_any_published_file(site_root: Path, operator:
     assert record.status == "succeeded", record.error
 
     texts = _published_texts(site_root)
-    assert len(texts) > 40 and any("lookup/" in name for name in texts)
+    assert len(texts) > 40 and any(name.startswith("lookup/2") for name in texts)
+    assert any(name.startswith("lookup/locality/NSW/") for name in texts)
     forbidden = [*secrets, "INTERNAL-CAUSE", "99887766", "INTERNAL-NOTE", "commander-xq7"]
     leaks = [(name, s) for name, text in texts.items() for s in forbidden if s in text]
     assert leaks == []

@@ -201,6 +201,46 @@ class Update(models.Model):
         return f"{self.outage_id} {self.visibility}: {self.message[:40]}"
 
 
+class SocialPostStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be posted"
+    POSTING = "posting", "Being posted"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+
+
+class SocialPost(models.Model):
+    """One public update posted (or to be posted) to one social account.
+
+    The row is written before posting and is unique per update and account, so an update is
+    never posted twice to the same account however often the task runs; ``account_key`` is a
+    hash of the apprise URL (which holds the account's credentials), ``account`` its
+    credential-free form for people to read. ``result`` is what apprise answered: apprise
+    returns only whether the service accepted the post, never the service's post id.
+    """
+
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="social_posts")
+    account_key = models.CharField(max_length=64)
+    account = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=10, choices=SocialPostStatus.choices, default=SocialPostStatus.PENDING
+    )
+    text = models.TextField()
+    result = models.CharField(max_length=255, blank=True)
+    attempts = models.SmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["update", "account_key"], name="social_post_once")
+        ]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.status}"
+
+
 class EtrChange(models.Model):
     """The ETR's history, each with the promise of when the next update comes."""
 

@@ -147,7 +147,7 @@ def outage_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "reason": outage.classification_changes.order_by("-created_at", "-id").first(),
         "scope_items": scope_items,
         "has_open_items": any(item.include and item.is_open for item in scope_items),
-        "updates": outage.updates.order_by("-created_at", "-id"),
+        "updates": outage.updates.order_by("-created_at", "-id").prefetch_related("social_posts"),
         "etr_changes": outage.etr_changes.order_by("-created_at", "-id"),
         "can_command": can_command,
     }

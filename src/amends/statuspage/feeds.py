@@ -1,5 +1,5 @@
 """The machine-readable files: Statuspage v2 JSON, the Atom feed, the outage register and the
-per-postcode lookup index.
+lookup index (per postcode, and per locality in shards: see ``area_lookup``).
 
 The JSON follows the field names and shapes of Atlassian Statuspage's public v2 API (``page``,
 ``status``, ``components``, ``incidents`` with ``incident_updates``,
@@ -17,7 +17,13 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
-from amends.statuspage.queries import LookupEntry, PublicOutage, PublicUpdate, SiteSnapshot
+from amends.statuspage.queries import (
+    LocalityEntry,
+    LookupEntry,
+    PublicOutage,
+    PublicUpdate,
+    SiteSnapshot,
+)
 from amends.statuspage.strings import Strings
 
 INCIDENTS_LIMIT = 50  # as Statuspage's incidents.json
@@ -297,5 +303,46 @@ def lookup_json(site: SiteSnapshot, entry: LookupEntry) -> bytes:
                 }
                 for o in entry.outages
             ],
+        }
+    )
+
+
+def locality_index_json(
+    site: SiteSnapshot, state: str, localities: dict[str, LocalityEntry]
+) -> bytes:
+    """One shard of the lookup by place: each outage's public facts once, then per locality
+    (by its key) its name, its postcodes and which outages reached it with which services.
+    Never a customer, never a count; no publish time either, so a shard nothing changed in
+    keeps its bytes (and its ETag) from one publish to the next."""
+    facts = {
+        o.reference: {
+            "title": o.title,
+            "status": o.status,
+            "etr": iso(o.etr),
+            "restored_at": iso(o.restored_at),
+            "url": f"{site.base_url}{o.reference}/",
+        }
+        for entry in localities.values()
+        for o in entry.outages
+    }
+    return dump(
+        {
+            "state": state,
+            "outages": facts,
+            "localities": {
+                key: {
+                    "name": entry.name,
+                    "postcodes": sorted(entry.postcodes),
+                    "outages": [
+                        {
+                            "reference": o.reference,
+                            "still_affected": o.still_affected,
+                            "services": list(o.kinds),
+                        }
+                        for o in entry.outages
+                    ],
+                }
+                for key, entry in localities.items()
+            },
         }
     )

@@ -17,7 +17,10 @@ from typing import Any
 
 import jinja2
 import markupsafe
+from django.conf import settings
 
+from amends.network.models import State
+from amends.statuspage.area_lookup import PLACE_MAX, Question, Result
 from amends.statuspage.queries import PublicOutage, SiteSnapshot
 from amends.statuspage.strings import LANGUAGE_NAMES, LANGUAGES, Strings
 
@@ -98,7 +101,13 @@ def environment() -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters["shorten"] = shorten
-    env.globals.update(area_text=area_text, kind_text=kind_text, written=written)
+    env.globals.update(
+        area_text=area_text,
+        kind_text=kind_text,
+        written=written,
+        states=tuple(State.values),
+        place_max=PLACE_MAX,
+    )
     return env
 
 
@@ -114,7 +123,8 @@ def alternates(root: str, page: str, languages: tuple[str, ...]) -> list[tuple[s
 
 
 def render(template: str, *, language: str, site: Any, root: str, **context: Any) -> str:
-    home = (root or "./") if language == "en" else f"{root}{language}/"
+    default_home = (root or "./") if language == "en" else f"{root}{language}/"
+    home = context.pop("home", default_home)
     return (
         environment()
         .get_template(template)
@@ -128,6 +138,8 @@ def render(template: str, *, language: str, site: Any, root: str, **context: Any
             css=markupsafe.Markup(stylesheet()),  # noqa: S704 - our own file, never input
             csp=content_security_policy(),
             alternates=context.pop("alternates", alternates(root, "", LANGUAGES)),
+            # The subscribe form is dynamic: served by the app, wherever the files are hosted.
+            subscribe_url=f"{settings.SITE_URL}/status/subscribe",
             **context,
         )
     )
@@ -155,6 +167,13 @@ def outage_page(
         o=outage,
         alternates=alternates(root, f"{outage.reference}/", languages),
     )
+
+
+def banner_page(site: SiteSnapshot, language: str) -> str:
+    """A one-line status for other sites to embed in an iframe; its link opens the status
+    page itself (absolute: the frame's own address is not the page's)."""
+    home = site.base_url if language == "en" else f"{site.base_url}{language}/"
+    return render("banner.html", language=language, site=site, root=site.base_url, home=home)
 
 
 def history_pages(site: SiteSnapshot) -> list[tuple[str, str]]:
@@ -193,21 +212,21 @@ def not_found_page(site: SiteSnapshot) -> str:
 
 
 def lookup_page(
-    *, site: Any, language: str, value: str, error: str, postcode: str, entry: Any
+    *, site: Any, language: str, question: Question | None, result: Result | None
 ) -> str:
-    """The lookup answer, rendered per request from the precomputed postcode file; it lives at
-    ``lookup`` beside the front page, so its links are relative to the site root."""
+    """The lookup form, and the answer to ``question`` when it was asked and well formed. It
+    lives at ``lookup`` beside the front page, so its links are relative to the site root."""
+    t = Strings(language)
+    asked = question or Question()
     return render(
         "lookup.html",
         language=language,
         site=site,
         root="",
-        value=value,
-        error=error,
-        postcode=postcode,
-        entry=entry,
+        q=asked,
+        errors={name: t(key) for name, key in asked.errors.items()},
+        result=result,
         alternates=[
-            (code, LANGUAGE_NAMES[code], f"lookup?postcode={postcode}&lang={code}")
-            for code in LANGUAGES
+            (code, LANGUAGE_NAMES[code], f"lookup?{asked.query(lang=code)}") for code in LANGUAGES
         ],
     )

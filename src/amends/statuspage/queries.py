@@ -8,9 +8,13 @@ through the grouped digest (``digest.py``).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
@@ -29,6 +33,7 @@ from amends.outages.models import (
     Visibility,
 )
 from amends.statuspage.digest import DigestRow, outage_digests
+from amends.statuspage.models import OutageDigest
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,24 @@ class LookupEntry:
     outages: list[LookupOutage] = field(default_factory=list)
 
 
+@dataclass
+class LocalityEntry:
+    """What the lookup says about one locality of one state: its postcodes and the outages
+    that reached it."""
+
+    state: str
+    name: str
+    postcodes: set[str] = field(default_factory=set)
+    outages: list[LookupOutage] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1 << 16)  # a national outage's digest names each locality many times
+def locality_key(name: str) -> str:
+    """How the lookup matches a locality: case, spaces and punctuation do not count, so
+    "wagga  wagga", "WaggaWagga" and "Wagga-Wagga" all find Wagga Wagga."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
 @dataclass(frozen=True)
 class Component:
     """A Statuspage component: a product kind (a group) or a product kind in one state."""
@@ -129,6 +152,7 @@ class SiteSnapshot:
     recent: tuple[PublicOutage, ...]
     history: tuple[PublicOutage, ...]  # every outage in the history window, newest first
     lookup: dict[str, LookupEntry]
+    localities: dict[tuple[str, str], LocalityEntry]  # by (state, locality_key)
     components: tuple[Component, ...]
 
     @property
@@ -205,31 +229,75 @@ def _outages_in_window(now: datetime) -> list[Outage]:
     )
 
 
-def _lookup(featured: list[tuple[PublicOutage, list[DigestRow]]]) -> dict[str, LookupEntry]:
+Area = TypeVar("Area", bound=Hashable)
+KIND_ORDER = tuple(ProductKind.values)  # the order service kinds are listed in
+
+
+@dataclass
+class _Reach:
+    """Where one outage reached one area: the product kinds, whether any service there is
+    still out, and the area's places (localities of a postcode, postcodes of a locality)."""
+
+    kinds: set[str] = field(default_factory=set)
+    still: bool = False
+    places: set[str] = field(default_factory=set)
+
+    def lookup_outage(self, outage: PublicOutage) -> LookupOutage:
+        return LookupOutage(
+            reference=outage.reference,
+            title=outage.title,
+            status=outage.status,
+            still_affected=self.still and outage.is_open,
+            kinds=tuple(k for k in KIND_ORDER if k in self.kinds),
+            etr=outage.etr,
+            restored_at=outage.ended_at,
+        )
+
+
+def _reach(
+    rows: list[DigestRow], area: Callable[[DigestRow], Area], place: Callable[[DigestRow], str]
+) -> dict[Area, _Reach]:
+    """One outage's digest rows with services, grouped by the ``area`` of each row."""
+    reached: dict[Area, _Reach] = defaultdict(_Reach)
+    for row in rows:
+        if row[5]:  # services
+            found = reached[area(row)]
+            found.kinds.add(row[3])
+            found.still |= row[6] > 0
+            found.places.add(place(row))
+    return reached
+
+
+Featured = list[tuple[PublicOutage, list[DigestRow]]]
+
+
+def _postcode_lookup(featured: Featured) -> dict[str, LookupEntry]:
     entries: dict[str, LookupEntry] = {}
     for outage, rows in featured:
-        by_postcode: dict[str, tuple[set[str], bool]] = {}
-        for state, postcode, locality, kind, _degree, services, still in rows:
-            if not services:
-                continue
-            kinds, any_still = by_postcode.get(postcode, (set(), False))
-            kinds.add(kind)
-            by_postcode[postcode] = (kinds, any_still or still > 0)
-            entries.setdefault(postcode, LookupEntry(postcode)).places.add(
-                f"{locality.title()} {state}"
-            )
-        for postcode, (kinds, still_affected) in by_postcode.items():
-            entries[postcode].outages.append(
-                LookupOutage(
-                    reference=outage.reference,
-                    title=outage.title,
-                    status=outage.status,
-                    still_affected=still_affected and outage.is_open,
-                    kinds=tuple(k for k in ProductKind.values if k in kinds),
-                    etr=outage.etr,
-                    restored_at=outage.ended_at,
-                )
-            )
+        by_postcode = _reach(rows, lambda row: row[1], lambda row: f"{row[2].title()} {row[0]}")
+        for postcode, reach in by_postcode.items():
+            entry = entries.setdefault(postcode, LookupEntry(postcode))
+            entry.places |= reach.places
+            entry.outages.append(reach.lookup_outage(outage))
+    return entries
+
+
+def _state_and_key(row: DigestRow) -> tuple[str, str]:
+    return row[0], locality_key(row[2])
+
+
+def _locality_lookup(featured: Featured) -> dict[tuple[str, str], LocalityEntry]:
+    """The lookup by place name. Spellings that differ only in case or punctuation are one
+    locality, shown as the first spelling met (rows are sorted, so always the same one)."""
+    entries: dict[tuple[str, str], LocalityEntry] = {}
+    for outage, rows in featured:
+        for row in rows:
+            key = _state_and_key(row)
+            if row[5] and key not in entries:  # services
+                entries[key] = LocalityEntry(row[0], row[2].title())
+        for key, reach in _reach(rows, _state_and_key, lambda row: row[1]).items():
+            entries[key].postcodes |= reach.places
+            entries[key].outages.append(reach.lookup_outage(outage))
     return entries
 
 
@@ -300,6 +368,34 @@ def site_snapshot(*, now: datetime | None = None) -> SiteSnapshot:
         current=tuple(p for p, _ in current),
         recent=tuple(p for p, _ in recent),
         history=tuple(p for p, _ in public),
-        lookup=_lookup(current + recent),
+        lookup=_postcode_lookup(current + recent),
+        localities=_locality_lookup(current + recent),
         components=_components(current),
     )
+
+
+@dataclass(frozen=True)
+class PublicFootprint:
+    """What the public may know of where an outage is: for messages to status subscribers."""
+
+    areas: tuple[AreaGroup, ...]
+    kinds: tuple[str, ...]
+    states: tuple[str, ...]
+
+
+def public_footprint(outage: Outage) -> PublicFootprint:
+    """The outage's areas and service kinds, from the digest the last publish stored when it
+    is as new as the outage, else grouped (and stored) now."""
+    digest = OutageDigest.objects.filter(outage=outage, computed_at__gte=outage.updated_at).first()
+    if digest is not None:
+        rows = digest.rows
+    else:
+        recent_days = settings.AMENDS_STATUSPAGE_RECENT_DAYS
+        rows = outage_digests([outage], now=timezone.now(), recent_days=recent_days)[outage.pk]
+    whole_states = set(
+        outage.scope_items.filter(include=True, kind=ScopeKind.STATE).values_list(
+            "state", flat=True
+        )
+    )
+    areas = _areas(rows, whole_states)
+    return PublicFootprint(areas, _kinds(rows), tuple(area.state for area in areas))

@@ -1,7 +1,8 @@
 """Asking for a publish. Outage services call ``request_publish()`` after every public change;
 a burst of changes (a declare, three updates and an ETR in one minute) becomes few publishes,
 because at most one publication waits in the queue at a time and it renders whatever the
-database holds when it starts.
+database holds when it starts. ``announce_update()`` queues the messages to status
+subscribers and the social posts about a public timeline entry.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from amends.outages.models import Update
 from amends.statuspage.models import Publication, PublicationStatus
 from amends.statuspage.publish import default_root
 
@@ -76,3 +79,28 @@ def claim_queued(publication_id: int) -> Publication | None:
         status=PublicationStatus.RUNNING, started_at=timezone.now()
     )
     return Publication.objects.get(pk=publication_id) if claimed else None
+
+
+# Changes the public is told about beyond the page itself. Closing only files a resolved
+# outage away: nothing new for subscribers or followers.
+ANNOUNCED_CHANGES = ("declare", "update", "etr", "restore", "resolve")
+
+
+def announce_update(update: Update, *, change: str) -> None:
+    """After the transaction commits, queue the messages to status subscribers and the posts
+    to the operator's social accounts about one public timeline entry, by id."""
+    if change not in ANNOUNCED_CHANGES:
+        return
+    update_id = update.pk
+    transaction.on_commit(lambda: _enqueue_announcements(update_id, change))
+
+
+def _enqueue_announcements(update_id: int, change: str) -> None:
+    from amends.statuspage.tasks import notify_subscribers_task, post_social_task
+
+    try:
+        notify_subscribers_task.using(priority=PUBLISH_PRIORITY).enqueue(update_id, change)
+        if settings.AMENDS_SOCIAL_URLS:
+            post_social_task.using(priority=PUBLISH_PRIORITY).enqueue(update_id)
+    except Exception:  # the change is committed already: a lost announcement is logged
+        logger.exception("could not queue the announcements of update %s", update_id)

@@ -3,6 +3,7 @@
 Layout (paths relative to the published root, served at ``/status/``)::
 
     index.html                  front page (English); zh/index.html, vi/index.html
+    banner.html                 one line to embed in an iframe; zh/banner.html, vi/banner.html
     <REF>/index.html            every outage of the history window (English)
     zh/<REF>/index.html, vi/…   open and recently resolved outages in each language
     history/index.html, history/<n>/index.html
@@ -10,6 +11,7 @@ Layout (paths relative to the published root, served at ``/status/``)::
     api/v2/summary.json  status.json  components.json  incidents.json
     api/v2/incidents/unresolved.json  api/v2/scheduled-maintenances.json
     lookup/<postcode>.json      one per postcode reached by an open or recent outage
+    lookup/locality/<STATE>/<letter>.json   the localities such outages reached, by first letter
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from amends.statuspage import feeds, pages
+from amends.statuspage.area_lookup import (
+    locality_index_path,
+    locality_shards,
+    postcode_index_path,
+)
 from amends.statuspage.queries import SiteSnapshot
 from amends.statuspage.strings import LANGUAGES
 
@@ -31,6 +38,7 @@ def html_files(site: SiteSnapshot) -> Iterator[SiteFile]:
     featured = {o.reference for o in site.featured}
     for language in LANGUAGES:
         yield f"{_prefix(language)}index.html", pages.index_page(site, language).encode()
+        yield f"{_prefix(language)}banner.html", pages.banner_page(site, language).encode()
     for outage in site.history:
         in_all = outage.reference in featured
         for language in LANGUAGES if in_all else ("en",):
@@ -54,7 +62,9 @@ def data_files(site: SiteSnapshot) -> Iterator[SiteFile]:
     yield "register.csv", feeds.register_csv(site)
     yield "register.json", feeds.register_json(site)
     for postcode, entry in sorted(site.lookup.items()):
-        yield f"lookup/{postcode}.json", feeds.lookup_json(site, entry)
+        yield postcode_index_path(postcode), feeds.lookup_json(site, entry)
+    for (state, shard), localities in locality_shards(site.localities).items():
+        yield locality_index_path(state, shard), feeds.locality_index_json(site, state, localities)
 
 
 def site_files(site: SiteSnapshot) -> Iterator[SiteFile]:

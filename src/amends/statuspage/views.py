@@ -1,5 +1,5 @@
-"""The public site under ``/status/`` (published files and the postcode lookup) and the staff
-console page that shows publications and publishes on demand.
+"""The public site under ``/status/`` (published files and the area lookup) and the staff
+console page: publications and "publish now", subscribers, their messages and social posts.
 
 Public views never read the database: they answer from the published directory, so the page
 keeps working (and scales like static files) while the database is busy or down. The one
@@ -9,12 +9,9 @@ exception is the very first request on a fresh install, which publishes once.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 import time
 from types import SimpleNamespace
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,20 +24,18 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from amends.core.permissions import role_required
 from amends.core.roles import Role, has_role
-from amends.statuspage import pages, publish, serving
+from amends.statuspage import area_lookup, console_queries, pages, publish, serving
 from amends.statuspage.models import Publication, PublicationStatus
-from amends.statuspage.queries import LookupOutage, site_snapshot
+from amends.statuspage.queries import site_snapshot
 from amends.statuspage.site import site_files
 from amends.statuspage.strings import LANGUAGES, Strings, language_or_default
 
 logger = logging.getLogger(__name__)
 
-POSTCODE = re.compile(r"[0-9]{4}")
 PUBLISHERS = (Role.COMMANDER, Role.COMMUNICATIONS, Role.ADMIN)
 
 
@@ -92,13 +87,16 @@ def published(request: HttpRequest, path: str = "") -> HttpResponseBase:
     if directory is not None:
         return HttpResponsePermanentRedirect(f"{request.path}/")
     if served is not None:
-        return serving.file_response(request, version, served)
+        response = serving.file_response(request, version, served)
+        if served.endswith("banner.html"):  # made to be framed by other sites
+            response.xframe_options_exempt = True  # type: ignore[attr-defined]
+        return response
     if "404.html" in version.manifest:
         return serving.file_response(request, version, "404.html", status=404)
     return HttpResponseNotFound("Not found", content_type="text/plain")
 
 
-def _site_info() -> SimpleNamespace:
+def site_info() -> SimpleNamespace:
     return SimpleNamespace(
         operator=settings.AMENDS_OPERATOR_NAME,
         help_line=settings.AMENDS_HELP_LINE,
@@ -106,51 +104,24 @@ def _site_info() -> SimpleNamespace:
     )
 
 
-def _lookup_entry(version: serving.Version, postcode: str) -> dict[str, Any] | None:
-    """The precomputed answer for a postcode, with times turned back into datetimes."""
-    path = f"lookup/{postcode}.json"
-    if path not in version.manifest:
-        return None
-    data = json.loads((version.directory / path).read_bytes())
-    outages = [
-        LookupOutage(
-            reference=o["reference"],
-            title=o["title"],
-            status=o["status"],
-            still_affected=o["still_affected"],
-            kinds=tuple(o["services"]),
-            etr=parse_datetime(o["etr"]) if o["etr"] else None,
-            restored_at=parse_datetime(o["restored_at"]) if o["restored_at"] else None,
-        )
-        for o in data["outages"]
-    ]
-    return {"places": data["places"], "outages": outages}
-
-
 @require_safe
 def lookup(request: HttpRequest) -> HttpResponse:
-    """``?postcode=2000[&lang=zh]``: answered from ``lookup/<postcode>.json`` of the current
-    version; an unknown postcode is a friendly "no known outages", a malformed one a 400."""
+    """``?postcode=2000`` or ``?locality=Parramatta[&state=NSW]`` (``&lang=zh``): answered from
+    the current version's index files (see ``area_lookup``); a place or postcode with no
+    outage is a friendly "no known outages", a malformed question a 400 page."""
     language = language_or_default(request.GET.get("lang"))
-    raw = request.GET.get("postcode")
-    value = (raw or "").strip()[:12]
-    status, error, postcode, entry = 200, "", "", None
-    if raw is not None and not POSTCODE.fullmatch(value):
-        status, error = 400, Strings(language).lookup_bad
-    elif raw is not None:
+    question = area_lookup.read_question(request.GET)
+    result = None
+    if question is not None and not question.errors:
         version = serving.current_version() or _first_publish()
         if version is None:
             return _not_ready()
-        postcode, entry = value, _lookup_entry(version, value)
+        result = area_lookup.answer(version, question)
     html = pages.lookup_page(
-        site=_site_info(),
-        language=language,
-        value=value,
-        error=error,
-        postcode=postcode,
-        entry=entry,
+        site=site_info(), language=language, question=question, result=result
     ).encode()
     etag = hashlib.sha256(html).hexdigest()[:32]
+    status = 400 if question is not None and question.errors else 200
     return serving.content_response(request, html, etag, status=status)
 
 
@@ -161,6 +132,7 @@ def console(request: HttpRequest) -> HttpResponse:
     publications = list(Publication.objects.all()[:20])
     last_success = Publication.objects.filter(status=PublicationStatus.SUCCEEDED).first()
     version = serving.current_version()
+    subscribers = console_queries.subscriber_counts()
     return render(
         request,
         "statuspage/console.html",
@@ -174,6 +146,14 @@ def console(request: HttpRequest) -> HttpResponse:
             "public_url": settings.AMENDS_STATUSPAGE_URL,
             "can_publish": has_role(request.user, *PUBLISHERS),
             "queued": any(p.status == PublicationStatus.QUEUED for p in publications),
+            "subscribers": subscribers,
+            "subscriber_tables": [
+                ("Subscriptions by channel", "Channel", subscribers.by_channel),
+                ("Subscriptions by what they are about", "About", subscribers.by_topic),
+            ],
+            "notices": console_queries.recent_subscriber_notices(),
+            "posts": console_queries.recent_social_posts(),
+            "social_accounts": len(settings.AMENDS_SOCIAL_URLS),
         },
     )
 

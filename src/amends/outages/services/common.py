@@ -62,20 +62,28 @@ def add_scope_item(
     return item
 
 
-def public_change() -> None:
+def public_change(update: Update | None = None, *, change: str = "update") -> None:
     """Republish the status page once this transaction commits (every public change to an
-    outage — declare, scope, status, ETR, restoration, public update — comes through here)."""
-    from amends.statuspage.services import request_publish
+    outage — declare, scope, status, ETR, restoration, public update — comes through here).
+    A public timeline entry is also announced: to status subscribers and social accounts.
+    ``change`` says what happened: declare, update, etr, restore, resolve or close."""
+    from amends.statuspage.services import announce_update, request_publish
 
     request_publish()
+    if update is not None:
+        announce_update(update, change=change)
 
 
 def add_timeline_entry(
-    outage: Outage, actor: audit.Actor, visibility: str, message: str, at: datetime
+    outage: Outage,
+    actor: audit.Actor,
+    visibility: str,
+    message: str,
+    at: datetime,
+    *,
+    change: str = "update",
 ) -> Update:
-    if visibility == Visibility.PUBLIC:
-        public_change()
-    return Update.objects.create(
+    update = Update.objects.create(
         outage=outage,
         visibility=visibility,
         status=outage.status,
@@ -83,6 +91,9 @@ def add_timeline_entry(
         author=audit.actor_name(actor),
         created_at=at,
     )
+    if visibility == Visibility.PUBLIC:
+        public_change(update, change=change)
+    return update
 
 
 def reclassify(outage: Outage, *, now: datetime) -> None:

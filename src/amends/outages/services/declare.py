@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from amends.core import audit
 from amends.core.errors import AmendsError
+from amends.core.references import create_with_reference
 from amends.outages import queries, scope
 from amends.outages.impact import resolve_impact
 from amends.outages.models import (
@@ -29,18 +29,6 @@ from amends.outages.services.common import (
     reclassify,
     snapshot,
 )
-
-
-def _next_reference(year: int) -> str:
-    prefix = f"OUT-{year}-"
-    last = (
-        Outage.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{number:04d}"
 
 
 def outage_declare(
@@ -80,7 +68,9 @@ def outage_declare(
             "name at least one area, element, product or service affected", field="scope"
         )
     with transaction.atomic():
-        outage = _create_with_reference(
+        outage = create_with_reference(
+            Outage,
+            f"OUT-{started.year}-",
             title=title.strip(),
             public_summary=summary,
             cause_public=cause_public,
@@ -112,6 +102,7 @@ def outage_declare(
             Visibility.PUBLIC,
             summary or f"We are investigating: {outage.title}.",
             now,
+            change="declare",
         )
         diff = resolve_impact(outage, at=now)
         reclassify(outage, now=now)
@@ -151,16 +142,3 @@ def outage_preview(*, scope_items: Sequence[scope.ScopeSpec]) -> queries.ImpactC
         counts = queries.impact_counts(outage)
         transaction.set_rollback(True)
     return counts
-
-
-def _create_with_reference(**values: Any) -> Outage:
-    """Create the outage with the year's next reference, retrying if another declare took it."""
-    year = values["started_at"].year
-    for attempt in range(5):
-        try:
-            with transaction.atomic():  # a savepoint: a clash rolls back only this insert
-                return Outage.objects.create(reference=_next_reference(year), **values)
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")

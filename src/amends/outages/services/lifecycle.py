@@ -32,6 +32,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What a move to a status tells the public (see common.public_change).
+CHANGES: dict[str, str] = {Status.RESOLVED: "resolve", Status.CLOSED: "close"}
+
+
 def outage_transition(
     *, actor: audit.Actor, outage: Outage, to: str, message: str = ""
 ) -> OutageChange:
@@ -72,6 +76,7 @@ def outage_transition(
             Visibility.PUBLIC,
             message or f"Status: {current.get_status_display()}.",
             now,
+            change=CHANGES.get(to, "update"),
         )
         reclassify(current, now=now)
         audit.record(actor, f"outage.{to}", current, before=before, after=snapshot(current))

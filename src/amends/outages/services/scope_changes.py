@@ -124,6 +124,7 @@ def outage_restore(
             Visibility.PUBLIC,
             message or f"Service is back for {diff.no_longer_affected:,} services.",
             now,
+            change="restore",
         )
         reclassify(outage, now=now)
         audit.record(

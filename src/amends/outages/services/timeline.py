@@ -59,6 +59,7 @@ def outage_set_etr(
             Visibility.PUBLIC,
             f"Estimated restoration: {when}." + (f" {reason}" if reason else ""),
             now,
+            change="etr",
         )
         reclassify(outage, now=now)
         audit.record(
