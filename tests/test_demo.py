@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db.models import Sum
 from django.test import Client, override_settings
 
+from amends.core.money import format_cents
 from amends.outages.models import Impact, Outage
+from amends.remedy.models import (
+    CreditNotice,
+    Payout,
+    PayoutBatch,
+    PayoutStatus,
+    Program,
+    ProgramStatus,
+)
 
 
 @pytest.mark.django_db
-def test_demo_builds_the_operator_staff_and_outage(tmp_path: Path) -> None:
+def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     out = StringIO()
     with override_settings(DATA_DIR=tmp_path):
         call_command("demo", customers=600, no_serve=True, stdout=out)
@@ -23,16 +34,15 @@ def test_demo_builds_the_operator_staff_and_outage(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "services.csv").exists()
 
     outage = Outage.objects.get()
-    assert outage.reference in text and "still out" in text
-    closed = Impact.objects.filter(outage=outage, window_end__isnull=False).count()
-    still_open = Impact.objects.filter(outage=outage, window_end__isnull=True).count()
-    assert closed > 0 and still_open > 0  # the exchange is back, the region is not
-    assert outage.etr is not None and outage.status == "investigating"
+    assert outage.reference in text and "still out" in text  # until the exchange came back
+    assert not Impact.objects.filter(outage=outage, window_end__isnull=True).exists()
+    assert outage.etr is not None and outage.status == "monitoring"  # all back at the end
 
     from amends.comms.models import Delivery, Notice
 
     notices = list(Notice.objects.order_by("id"))
-    assert [n.kind for n in notices] == ["acknowledge", "update", "etr_changed", "restored"]
+    kinds = [n.kind for n in notices]
+    assert kinds == ["acknowledge", "update", "etr_changed", "restored", "credit_applied"]
     for notice in notices:  # mass sends were approved by a second person
         if notice.recipients > settings.AMENDS_APPROVAL_THRESHOLD:
             assert notice.approved_by is not None and notice.approved_by.username == "approver"
@@ -48,3 +58,47 @@ def test_demo_builds_the_operator_staff_and_outage(tmp_path: Path) -> None:
     assert outage.title in page
     home = client.get("/").content.decode()
     assert '<dd id="count-outages">1</dd>' in home
+    made_good(tmp_path, text)
+
+
+def made_good(tmp_path: Path, text: str) -> None:
+    """The last chapters: a program approved by a second person, every payout paid through a
+    billing file and its confirmation, and each customer's own amount in the outbox."""
+    program = Program.objects.get()
+    assert program.status == ProgramStatus.PAYING and program.reference in text
+    assert program.approver is not None and program.approver != program.author
+    assert (program.author.username, program.approver.username) == ("analyst", "approver")
+    calculation = program.approved_calculation
+    assert calculation is not None and calculation.calculated_by == "analyst"
+    assert program.policy_version.preset == "pro_rata"
+    assert program.policy_version.document["goodwill_cents"] == {"small_business": 2000}
+
+    payouts = Payout.objects.filter(program=program)
+    assert payouts.count() == calculation.eligible_customers > 0
+    assert not payouts.exclude(status=PayoutStatus.PAID).exists()  # every payout paid
+    assert payouts.aggregate(total=Sum("amount_cents"))["total"] == calculation.total_cents
+    assert format_cents(calculation.total_cents) in text
+
+    exported = tmp_path / "demo" / f"{program.reference}-BC-001.csv"
+    batch = PayoutBatch.objects.get(batch_id=exported.stem)
+    assert hashlib.sha256(exported.read_bytes()).hexdigest() == batch.sha256
+    assert batch.confirmed_at is not None and str(exported) in text
+
+    (link,) = CreditNotice.objects.filter(program=program)
+    notice = link.notice
+    assert notice.approved_by is not None and notice.approved_by.username == "approver"
+    assert not payouts.filter(credit_notice__isnull=True).exists()  # everyone told
+    small_business = payouts.filter(customer__segment="small_business").first()
+    assert small_business is not None and small_business.amount_cents >= 2000  # the goodwill
+    sms_files = (tmp_path / "outbox" / "sms").glob(f"n{notice.pk}-c*-sms.txt")
+    sms = {path.name.split("-")[1]: path.read_text() for path in sms_files}
+    assert sms, "credit notices by SMS in the outbox"
+    told = payouts.filter(customer_id__in=[int(c[1:]) for c in sms]).select_related("entitlement")
+    for payout in told:
+        message = sms[f"c{payout.customer_id}"]
+        dollars = f"{payout.amount_cents // 100:,}.{payout.amount_cents % 100:02d}"
+        vietnamese = dollars.translate(str.maketrans(",.", ".,"))
+        assert dollars in message or vietnamese in message  # the customer's own, any language
+        assert payout.entitlement is not None and payout.entitlement.explanation in message
+    emails = list((tmp_path / "outbox" / "email").glob(f"n{notice.pk}-c*.eml"))
+    assert emails and "REM-" in emails[0].read_text()  # the program to quote

@@ -2,13 +2,19 @@
 
 Each capability of Amends adds its chapter here, so `amends demo` always shows the whole
 product end to end. Chapters so far: the operator's data (generate → import), its staff, the
-outage itself (declare → impact and classification → ETR → partial restoration), and telling
+outage itself (declare → impact and classification → ETR → partial restoration), telling
 the customers (acknowledge, update, ETR changed, restored: composed, approved by a second
-person, dispatched in priority order into the outbox).
+person, dispatched in priority order into the outbox), the public status page, the public
+beyond the customers (a neighbour's status-page subscription, confirmed by its link, and the
+operator's social account, posting to the outbox), and making good (the rest restored; a
+remediation program under the pro-rata preset with small-business goodwill, calculated by the
+analyst and approved by a second person; bill credits exported to billing, confirmed back, and
+"we've credited your account" notices with each customer's amount in the outbox).
 """
 
 from __future__ import annotations
 
+import csv
 import secrets
 from collections import Counter
 from collections.abc import Callable
@@ -18,23 +24,37 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from amends.comms.audience import count_audience
 from amends.comms.dispatch import run_notice
-from amends.comms.models import Notice, NoticeStatus
+from amends.comms.models import Notice, NoticeStatus, Subscriber
 from amends.comms.queries import notice_progress
 from amends.comms.services import notice_approve, notice_create, notice_submit
+from amends.comms.subscriber_messages import send_confirmation
+from amends.comms.subscribers import (
+    SubscriptionRequest,
+    confirm_token,
+    subscriber_confirm,
+    subscriber_request,
+)
+from amends.core.money import format_cents
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
 from amends.network.generator import generate
 from amends.network.importer import IMPORT_ORDER, ImportResult, run_import
 from amends.network.models import NetworkElement, Service
 from amends.outages import queries as outage_queries
-from amends.outages.models import Outage
+from amends.outages.models import Impact, Outage
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import outage_declare, outage_restore, outage_set_etr
+from amends.remedy.models import Payout, PayoutStatus, Program
+from amends.remedy.policy import PRESETS
+from amends.remedy.services import approval, confirmations, credit_notices, payment_files, payments
+from amends.remedy.services.calculation import calculate
+from amends.remedy.services.programs import policy_create, program_create
+from amends.statuspage import social
 from amends.statuspage.publish import publish_site
 
 DEMO_USERS = {
@@ -56,6 +76,7 @@ class DemoResult:
     imports: list[ImportResult]
     credentials: dict[str, tuple[str, str]]  # username -> (role, password)
     outage: Outage
+    program: Program
 
 
 def run_demo(*, customers: int, seed: int, say: Say) -> DemoResult:
@@ -71,7 +92,9 @@ def run_demo(*, customers: int, seed: int, say: Say) -> DemoResult:
     restore_part(outage, exchange, say=say)
     tell_the_progress(outage, say=say)
     publish_the_status_page(say=say)
-    return DemoResult(data_dir, imports, credentials, outage)
+    tell_the_public(outage, say=say)
+    program = make_good(outage, data_dir=data_dir, say=say)
+    return DemoResult(data_dir, imports, credentials, outage, program)
 
 
 def publish_the_status_page(*, say: Say) -> None:
@@ -81,6 +104,35 @@ def publish_the_status_page(*, say: Say) -> None:
         f"{publication.file_count:,} files, {publication.size_bytes / 1024:,.0f} KB) at "
         f"/status/ — no customer on it, just areas, services and times; "
         f"also /status/api/v2/summary.json, /status/feed.atom and /status/lookup?postcode=2000."
+    )
+
+
+# An account on a host that never resolves: with the embedded outbox (the demo's default) the
+# post becomes a file, and no configuration or network is needed.
+DEMO_SOCIAL_URL = "mastodon://demo-token@social.example.invalid"
+
+
+def tell_the_public(outage: Outage, *, say: Say) -> None:
+    """A neighbour who is not a customer subscribes to the outage's postcode, and the latest
+    public update goes to the operator's social account."""
+    postcode = (
+        Impact.objects.filter(outage=outage, window_end__isnull=True)
+        .values_list("service__postcode", flat=True)
+        .first()
+    )
+    request = SubscriptionRequest("email", "neighbour@example.com", "postcode", postcode, "en")
+    subscriber_request(request=request)
+    subscriber = Subscriber.objects.get(address="neighbour@example.com", value=postcode)
+    send_confirmation(subscriber.pk)  # the task would, once the worker runs
+    subscriber_confirm(token=confirm_token(subscriber))  # as the emailed link does
+    latest = outage.updates.filter(visibility="public").order_by("-id").first()
+    assert latest is not None
+    social.post_update(latest.pk, urls=[DEMO_SOCIAL_URL])
+    say(
+        f"10. A neighbour subscribes at /status/subscribe to postcode {postcode} (the "
+        "confirmation email is in the outbox; its link confirmed it): every public change now "
+        "reaches them through the task worker. The latest update is posted to the operator's "
+        "social account (a file in outbox/social; apprise with AMENDS_SOCIAL_URLS for real)."
     )
 
 
@@ -226,3 +278,88 @@ def restore_part(outage: Outage, exchange: NetworkElement, *, say: Say) -> None:
         f"{restored.impact.affected_now:,} still out in the rest of the outage."
     )
     outage.refresh_from_db()
+
+
+def make_good(outage: Outage, *, data_dir: Path, say: Say) -> Program:
+    """Everything comes back; then the remediation analyst makes good, a second person
+    approves, billing credits each account, and each customer hears their own amount."""
+    outage_restore(actor="commander", outage=outage, message="Every service is back on.")
+    program = _approved_program(outage, say=say)
+    _pay_everyone(program, data_dir=data_dir, say=say)
+    _tell_the_credits(program, say=say)
+    return program
+
+
+def _approved_program(outage: Outage, *, say: Say) -> Program:
+    analyst, approver = User.objects.get(username="analyst"), User.objects.get(username="approver")
+    document = {
+        **PRESETS["pro_rata"].as_json(),
+        "description": "Pro-rata credit for the time lost, plus $20 goodwill to small businesses.",
+        "goodwill_cents": {"small_business": 2000},
+    }
+    version = policy_create(analyst, "Pro-rata with small-business goodwill", document, "pro_rata")
+    program = program_create(analyst, f"Making good {outage.reference}", [outage], version)
+    calculation = calculate(analyst, program)
+    approval.program_submit(actor=analyst, program=program)
+    program = approval.program_approve(actor=approver, program=program, version=calculation.version)
+    say(
+        f"11. Every service is back. The remediation analyst opens {program.reference} under "
+        f"the pro-rata preset plus $20 goodwill for small businesses: "
+        f"{calculation.affected_customers:,} customers affected, "
+        f"{calculation.eligible_customers:,} eligible, {format_cents(calculation.total_cents)} "
+        f"owed; approved by {approver.username}, a second person "
+        f"(/remedy/{program.reference}/review/)."
+    )
+    return program
+
+
+def _pay_everyone(program: Program, *, data_dir: Path, say: Say) -> None:
+    """Bill credits (and refunds, when a former customer with payment details is owed one)
+    exported for billing and confirmed back."""
+    payments.payouts_create(actor=User.objects.get(username="analyst"), program=program)
+    owed = set(Payout.objects.filter(program=program).values_list("method", flat=True))
+    files = [_pay(program, method, data_dir) for method in payments.EXPORTABLE if method in owed]
+    paid = Payout.objects.filter(program=program, status=PayoutStatus.PAID)
+    paid_cents = paid.aggregate(total=Sum("amount_cents"))["total"] or 0
+    say(
+        f"12. Billing gets {', '.join(str(exported) for exported, _ in files)}; its answer "
+        f"({', '.join(str(answer) for _, answer in files)}) is imported back, checked whole: "
+        f"{paid.count():,} payouts paid, {format_cents(paid_cents)} in all."
+    )
+
+
+def _pay(program: Program, method: str, data_dir: Path) -> tuple[Path, Path]:
+    """Export one method's batch for billing and import billing's answer: every line paid."""
+    analyst = User.objects.get(username="analyst")
+    batch = payments.batch_export(actor=analyst, program=program, method=method).batch
+    exported = data_dir / payment_files.file_name(batch)
+    with exported.open("wb") as handle:
+        payment_files.write(batch, handle)
+    answer = data_dir / f"{batch.batch_id}-confirmed.csv"
+    with exported.open(newline="") as rows, answer.open("w", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["payout_id", "status", "billing_reference", "reason"])
+        for row in csv.DictReader(rows):  # as billing would: one answer per line it applied
+            writer.writerow([row["payout_id"], "paid", f"INV-{row['payout_id']}", ""])
+    confirmations.confirmations_import(actor=analyst, program=program, path=answer)
+    return exported, answer
+
+
+def _tell_the_credits(program: Program, *, say: Say) -> None:
+    """The "credit applied" notices, approved by the approver when large, sent to the outbox."""
+    comms, approver = User.objects.get(username="comms"), User.objects.get(username="approver")
+    prefixes, approvers = [], set()
+    for notice in credit_notices.credit_notices_send(actor=comms, program=program):
+        if notice.status == NoticeStatus.AWAITING_APPROVAL:
+            notice = notice_approve(actor=approver, notice=notice)
+            approvers.add(approver.username)
+        run_notice(notice.pk, budget_seconds=600)
+        prefixes.append(f"n{notice.pk}-")
+    outbox = Path(settings.DATA_DIR) / "outbox"
+    files = sum(1 for path in outbox.rglob("n*") if path.name.startswith(tuple(prefixes)))
+    approved_by = f"approved by {', '.join(sorted(approvers))}" if approvers else "sent at once"
+    say(
+        f"13. \"We've credited your account\": {files:,} messages, each with the customer's own "
+        f"amount and how it was worked out ({approved_by}), are in {outbox}. The program's "
+        f"report: /remedy/programs/{program.reference}/report/"
+    )

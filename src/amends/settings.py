@@ -284,3 +284,43 @@ AMENDS_STATUSPAGE_COMPONENT_KINDS = env_list("AMENDS_STATUSPAGE_COMPONENT_KINDS"
 AMENDS_STATUSPAGE_COMPONENT_STATES = [
     state.upper() for state in env_list("AMENDS_STATUSPAGE_COMPONENT_STATES", [])
 ]
+# Subscriptions (the form at /status/subscribe): requests per client address an hour, and
+# confirmation messages per subscriber address an hour.
+AMENDS_SUBSCRIBE_REQUESTS_PER_HOUR = env_int("AMENDS_SUBSCRIBE_REQUESTS_PER_HOUR", 20, minimum=1)
+AMENDS_SUBSCRIBE_CONFIRMATIONS_PER_HOUR = env_int(
+    "AMENDS_SUBSCRIBE_CONFIRMATIONS_PER_HOUR", 3, minimum=1
+)
+# Behind a proxy, the header that carries the client's address for the per-client limits of
+# every public form (subscriptions, claims): its last entry, the one our proxy added, is used
+# (amends.core.http.client_ip). Empty: the connection's own address.
+AMENDS_CLIENT_IP_HEADER = env_str("AMENDS_CLIENT_IP_HEADER", "").strip()
+_header_letters = AMENDS_CLIENT_IP_HEADER.replace("-", "")
+if AMENDS_CLIENT_IP_HEADER and not (_header_letters.isascii() and _header_letters.isalnum()):
+    raise ConfigurationError(
+        f"AMENDS_CLIENT_IP_HEADER={AMENDS_CLIENT_IP_HEADER!r} is not a header name such as "
+        "X-Forwarded-For"
+    )
+
+
+# --- Remediation (remedy) ---
+# Claim evidence is stored here; no URL serves it (staff download it through the console).
+MEDIA_ROOT = DATA_DIR / "media"
+# The public claim form: size of each evidence file (MB), how many files, submissions per
+# client address per hour, and how many days back an outage can be claimed for.
+AMENDS_CLAIM_MAX_FILE_MB = env_int("AMENDS_CLAIM_MAX_FILE_MB", 10, minimum=1)
+AMENDS_CLAIM_MAX_FILES = env_int("AMENDS_CLAIM_MAX_FILES", 5, minimum=1)
+AMENDS_CLAIM_ATTEMPTS_PER_HOUR = env_int("AMENDS_CLAIM_ATTEMPTS_PER_HOUR", 10, minimum=1)
+AMENDS_CLAIM_OUTAGE_DAYS = env_int("AMENDS_CLAIM_OUTAGE_DAYS", 90, minimum=1)
+# Claims approved for more than this many dollars need a second person (approver role).
+AMENDS_CLAIM_APPROVAL_THRESHOLD = env_int("AMENDS_CLAIM_APPROVAL_THRESHOLD", 1000, minimum=0)
+# Foregone interest on refunds paid late, in % a year (simple interest from the outage's end
+# to payment): the RBA cash rate (3.60 %) + 6, as ASIC RG 277 suggests when the actual loss
+# cannot be computed. A policy may name its own rate.
+AMENDS_REMEDY_INTEREST_RATE = env_str("AMENDS_REMEDY_INTEREST_RATE", "9.60").strip()
+if not AMENDS_REMEDY_INTEREST_RATE.replace(".", "", 1).isdigit() or not (
+    0 <= float(AMENDS_REMEDY_INTEREST_RATE) <= 100
+):
+    raise ConfigurationError(
+        f"AMENDS_REMEDY_INTEREST_RATE={AMENDS_REMEDY_INTEREST_RATE!r} is not a percentage "
+        "between 0 and 100 (e.g. 9.60)"
+    )

@@ -89,3 +89,43 @@ def test_admin_changes_are_audited(client: Client) -> None:
     entry = AuditEntry.objects.get(action="admin.change")
     assert entry.actor == "root" and entry.object_id == str(team.pk)
     assert entry.before["name"] == "Old name" and entry.after["name"] == "New name"
+
+
+@pytest.mark.django_db
+def test_remediation_in_the_nav_and_on_the_home_page(client: Client) -> None:
+    from amends.remedy.models import Claim, ClaimStatus
+    from amends.remedy.services.programs import policy_create, program_create
+    from tests.remedy.conftest import outage_row
+
+    analyst = staff_user_set(
+        actor="test", username="ana", role=Role.REMEDIATION_ANALYST, password="pw-123456-x"
+    )
+    staff_user_set(actor="test", username="vic", role=Role.VIEWER, password="pw-123456-x")
+    outage = outage_row()
+    version = policy_create("test", "Pro rata", None, "pro_rata")
+    program = program_create(analyst, "Make good", [outage], version)
+    for status in (ClaimStatus.SUBMITTED, ClaimStatus.ASSESSING, ClaimStatus.PENDING_APPROVAL):
+        Claim.objects.create(
+            reference=f"CLM-2026-{Claim.objects.count() + 1:05d}",
+            account_number="C2",
+            postcode="2000",
+            business_name="Corner Cafe",
+            contact_name="Mia",
+            email="mia@example.com",
+            description="Lost a day of sales.",
+            amount_claimed_cents=50000,
+            status=status,
+        )
+
+    client.login(username="ana", password="pw-123456-x")
+    home = client.get("/").content.decode()
+    assert '<a href="/remedy/">Remediation</a>' in home
+    assert '<a href="/remedy/claims/">Claims</a>' in home
+    assert f'<a href="/remedy/programs/{program.reference}/">' in home
+    assert "2 claims awaiting assessment, 1 awaiting a second approval." in home
+
+    client.login(username="vic", password="pw-123456-x")
+    home = client.get("/").content.decode()
+    assert '<a href="/remedy/">Remediation</a>' in home
+    assert "/remedy/claims/" not in home  # viewers may not open the claims queue
+    assert client.get("/remedy/claims/").status_code == 403

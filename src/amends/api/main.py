@@ -28,6 +28,9 @@ api.add_router("/outages", outages_router)
 api.add_router("/intake", intake_router)
 api.add_router("/comms", comms_router)
 api.add_router("/suppression", suppression_router)
+api.add_router("/remedy", "amends.remedy.api_payments.router")
+api.add_router("/remedy", "amends.remedy.api_programs.router")
+api.add_router("/claims", "amends.remedy.api_claims.router")
 
 
 def problem(status: int, detail: str, **extra: Any) -> HttpResponse:

@@ -22,6 +22,7 @@ from django.db.models import Count
 from amends.comms import audience as audiences
 from amends.comms import content, queries, templating
 from amends.comms.channels.registry import channel_for
+from amends.comms.context_providers import recipient_context
 from amends.comms.models import (
     Capability,
     Delivery,
@@ -159,6 +160,7 @@ def _render(notice: Notice, groups: list[_Group]) -> dict[_Group, Sample]:
     }
     affected = content.customer_impacts(list(rows.values()))
     overrides = content.operator_templates(list(rows.values()))
+    extra = recipient_context(rows.values())  # e.g. a credit notice's own amounts
     samples = {}
     for group, row in rows.items():
         customer = customers[group.customer_id]
@@ -166,6 +168,7 @@ def _render(notice: Notice, groups: list[_Group]) -> dict[_Group, Sample]:
         context = content.message_context(
             notice, customer, affected.get(customer.pk, content.NO_IMPACT)
         )
+        context.update(extra.get((notice.pk, customer.pk), {}))
         try:
             rendered = templating.render(
                 notice.kind,

@@ -27,12 +27,21 @@ _READ_APPS = ("network", "core")
 # role -> list of (app_label, permission codename prefix or full codename); "view" grants the
 # view_* permissions of the app, "*" grants all of the app's permissions.
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
-    Role.VIEWER: [(app, "view") for app in _READ_APPS],
+    Role.VIEWER: [*((app, "view") for app in _READ_APPS), ("remedy", "view")],
     Role.AGENT: [(app, "view") for app in _READ_APPS],
     Role.COMMUNICATIONS: [(app, "view") for app in _READ_APPS],
     Role.COMMANDER: [(app, "view") for app in _READ_APPS],
-    Role.REMEDIATION_ANALYST: [(app, "view") for app in _READ_APPS],
-    Role.APPROVER: [(app, "view") for app in _READ_APPS],
+    # Remedy tables change only through their services (the admin shows them read-only).
+    Role.REMEDIATION_ANALYST: [
+        *((app, "view") for app in _READ_APPS),
+        ("remedy", "view"),
+        ("remedy", "change"),
+    ],
+    Role.APPROVER: [
+        *((app, "view") for app in _READ_APPS),
+        ("remedy", "view"),
+        ("remedy", "change"),
+    ],
     Role.ADMIN: [("network", "*"), ("core", "view"), ("auth", "*")],
 }
 

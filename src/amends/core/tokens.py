@@ -14,7 +14,9 @@ from amends.core import audit
 from amends.core.errors import AmendsError, NotFound
 from amends.core.models import ApiToken
 
-SCOPES = ("outages:read", "outages:write", "intake")
+# outages:* covers outages and notices; remedy:* remediation programs, payments, claims and
+# reports; intake the alert and inbound-SMS webhooks.
+SCOPES = ("outages:read", "outages:write", "remedy:read", "remedy:write", "intake")
 TOKEN_PREFIX = "amd_"  # noqa: S105 (marks an Amends token in logs and secret scanners)
 _LAST_USED_RESOLUTION = timedelta(minutes=5)  # don't write on every request
 

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from amends.core.permissions import role_required
 from amends.network import queries as network_queries
 from amends.outages import queries as outage_queries
+from amends.remedy import queries as remedy_queries
 
 
 @login_required
@@ -16,4 +17,13 @@ from amends.outages import queries as outage_queries
 def console_home(request: HttpRequest) -> HttpResponse:
     open_outages = outage_queries.open_outages().order_by("-started_at")
     counts = {**network_queries.headline_counts(), "open_outages": open_outages.count()}
-    return render(request, "core/home.html", {"counts": counts, "outages": open_outages[:10]})
+    return render(
+        request,
+        "core/home.html",
+        {
+            "counts": counts,
+            "outages": open_outages[:10],
+            "programs": remedy_queries.open_programs()[:10],
+            "claims": remedy_queries.claim_queue(),
+        },
+    )

@@ -104,6 +104,14 @@ class Calculation(models.Model):
     affected_customers = models.IntegerField(default=0)
     eligible_customers = models.IntegerField(default=0)
     total_cents = models.BigIntegerField(default=0)
+    interest_rate = models.DecimalField(
+        max_digits=8,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Annual % used for foregone interest (none: the policy has no interest).",
+    )
+    duration_ms = models.IntegerField(default=0, help_text="How long the calculation took.")
 
     class Meta:
         constraints = [
@@ -124,6 +132,7 @@ class Exclusion(models.TextChoices):
     PRODUCT = "product", "No affected service on a covered product"
     FORMER = "former", "Former customer not covered by the policy"
     EXCLUDED = "excluded", "Excluded by the policy's exclusion list"
+    CURRENT = "current", "Current customer, and the policy covers former customers only"
     ZERO = "zero", "Calculated amount is zero"
 
 
@@ -133,8 +142,16 @@ class Entitlement(models.Model):
     Amounts are whole cents; the policy's rounding rule is applied once, to the total.
     """
 
+    # Rows are only written by the calculation's INSERT … SELECT, for the calculation it has
+    # just created, so the reference holds by construction: no database constraint (checking
+    # it would queue a trigger per row of a million) and no index of its own (the
+    # (calculation, customer) constraint's index serves it). Django still cascades deletes.
     calculation = models.ForeignKey(
-        Calculation, on_delete=models.CASCADE, related_name="entitlements"
+        Calculation,
+        on_delete=models.CASCADE,
+        related_name="entitlements",
+        db_index=False,
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False
@@ -142,6 +159,12 @@ class Entitlement(models.Model):
     eligible = models.BooleanField()
     exclusion = models.CharField(max_length=10, choices=Exclusion.choices, blank=True)
     outage_seconds = models.BigIntegerField(help_text="Merged time without service.")
+    outage_end = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the customer's last affected service came back (interest runs from "
+        "here); empty while one is still out.",
+    )
     services = models.IntegerField(default=0, help_text="Affected services.")
     base_cents = models.BigIntegerField(default=0)
     bonus_cents = models.BigIntegerField(default=0)
@@ -150,6 +173,11 @@ class Entitlement(models.Model):
     total_cents = models.BigIntegerField(default=0)
     non_monetary = models.CharField(max_length=200, blank=True, help_text="e.g. 10 GB data")
     explanation = models.TextField()
+    inputs_checksum = models.BigIntegerField(
+        default=0,
+        help_text="Checksum of what the amount was computed from (windows, charges, products, "
+        "segment, former flag); the calculation's inputs_digest covers their sum.",
+    )
 
     class Meta:
         constraints = [
@@ -170,15 +198,26 @@ class PayoutMethod(models.TextChoices):
 
 class PayoutStatus(models.TextChoices):
     PENDING = "pending", "Pending export"
+    # A former customer with no payment details: we are trying to reach them (reasonable
+    # efforts) before the amount may go to the residual ledger.
+    EFFORTS = "efforts", "Awaiting payment details"
     EXPORTED = "exported", "Exported to billing"
     PAID = "paid", "Paid"
     REJECTED = "rejected", "Rejected by billing"
     RESIDUAL = "residual", "Moved to residual ledger"
 
 
+class BatchFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSON Lines"
+
+
 class PayoutBatch(models.Model):
     """One export file for the billing system. The batch id is idempotent: billing applies a
-    batch once, and exporting again returns the same batch."""
+    batch once, and exporting again returns the same batch and the same bytes (``sha256``).
+
+    ``payment_date`` is the day the file asks billing to pay: refunds carry foregone interest
+    up to it."""
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="batches")
     batch_id = models.CharField(max_length=40, unique=True)
@@ -186,6 +225,8 @@ class PayoutBatch(models.Model):
     items = models.IntegerField(default=0)
     total_cents = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
+    file_format = models.CharField(max_length=5, choices=BatchFormat.choices, default="csv")
+    payment_date = models.DateField(null=True, blank=True)
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -195,36 +236,78 @@ class PayoutBatch(models.Model):
 
 
 class Payout(models.Model):
-    """One amount to pay one customer: an approved entitlement or an approved claim."""
+    """One amount to pay one customer: an approved entitlement or an approved claim.
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="payouts")
+    ``amount_cents`` is what is paid, ``interest_cents`` of it foregone interest (refunds and
+    residual amounts of entitlements, recomputed to the payment date). ``payment_reference``
+    is the customer's refund details reference as it was when the payout was made, so a batch
+    file exported again is byte for byte the same. ``credit_notice`` is set once the customer
+    has been sent their "credit applied" notice.
+    """
+
+    # A million payouts are inserted, then exported and confirmed by single statements that
+    # change every row. Three things keep those statements near the cost of writing the rows:
+    # * no database check of the program, entitlement and batch references (a lookup and a
+    #   row lock per payout): rows are written only by those statements, from the program,
+    #   entitlements and batch the same transaction has locked or just made, so they hold by
+    #   construction, and Django still refuses to delete what a payout points at (PROTECT);
+    # * neither status nor batch is indexed, so exporting and confirming change no indexed
+    #   column and PostgreSQL updates each row in place, without touching an index (a "HOT"
+    #   update); every query of them also names the program, whose index finds the rows;
+    # * on PostgreSQL the table keeps half of each page free for those in-place versions
+    #   (fillfactor 50, set by migration 0006).
+    # Nothing looks payouts up by customer alone.
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="payouts", db_constraint=False
+    )
     entitlement = models.OneToOneField(
-        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
+        Entitlement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payout",
+        db_constraint=False,
     )
     claim = models.OneToOneField(
         "Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     method = models.CharField(max_length=12, choices=PayoutMethod.choices)
     amount_cents = models.BigIntegerField()
+    interest_cents = models.BigIntegerField(default=0)
+    payment_reference = models.CharField(max_length=64, blank=True)
     status = models.CharField(
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
     )
     batch = models.ForeignKey(
-        PayoutBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+        PayoutBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        db_constraint=False,
+        db_index=False,
     )
     billing_reference = models.CharField(max_length=64, blank=True)
     rejection_reason = models.TextField(blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    credit_notice = models.ForeignKey(
+        "CreditNotice", null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["program", "status"], name="payout_program_status")]
 
     def __str__(self) -> str:
         return f"{self.method} {self.amount_cents} c to customer {self.customer_id}"
+
+
+class ResidualDestination(models.TextChoices):
+    """Where an unpaid amount goes. There is deliberately no choice for the operator."""
+
+    CHARITY = "charity", "Donated to charity"
+    UNCLAIMED = "unclaimed", "Lodged as unclaimed money"
+    HELD = "held", "Held in trust for the customer"
 
 
 class ResidualEntry(models.Model):
@@ -237,8 +320,10 @@ class ResidualEntry(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
-    amount_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField(help_text="Foregone interest included.")
+    interest_cents = models.BigIntegerField(default=0)
     efforts = models.TextField(help_text="What was tried to pay the customer, and when.")
+    destination_kind = models.CharField(max_length=10, choices=ResidualDestination.choices)
     destination = models.CharField(max_length=200, help_text="Charity or holding account.")
     recorded_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -253,14 +338,30 @@ class ResidualEntry(models.Model):
 class ClaimStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     ASSESSING = "assessing", "Being assessed"
+    PENDING_APPROVAL = "pending_approval", "Waiting for a second approval"
     APPROVED = "approved", "Approved"
     PARTLY_APPROVED = "partly_approved", "Partly approved"
     DECLINED = "declined", "Declined"
     PAID = "paid", "Paid"
 
 
+# A claim in one of these states has its answer: the claimant has been told the decision.
+DECIDED_CLAIM_STATUSES = (
+    ClaimStatus.APPROVED,
+    ClaimStatus.PARTLY_APPROVED,
+    ClaimStatus.DECLINED,
+    ClaimStatus.PAID,
+)
+
+
 class Claim(models.Model):
-    """A small business's claim for consequential loss, with evidence, answered with reasons."""
+    """A small business's claim for consequential loss, with evidence, answered with reasons.
+
+    An analyst decides (approved, partly approved with an amount, declined); an approval above
+    ``AMENDS_CLAIM_APPROVAL_THRESHOLD`` waits in ``pending_approval`` for a second person.
+    Approved means the whole amount claimed, partly approved less: the outcome follows from
+    ``amount_approved_cents``. A final approval becomes a ``Payout`` in the linked program.
+    """
 
     reference = models.CharField(max_length=20, unique=True)  # CLM-2026-00042
     program = models.ForeignKey(
@@ -273,6 +374,7 @@ class Claim(models.Model):
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     account_number = models.CharField(max_length=64, help_text="As the claimant gave it.")
+    postcode = models.CharField(max_length=4, help_text="Service postcode as the claimant gave it.")
     business_name = models.CharField(max_length=200)
     contact_name = models.CharField(max_length=200)
     email = models.EmailField()
@@ -286,12 +388,18 @@ class Claim(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     amount_approved_cents = models.BigIntegerField(null=True, blank=True)
+    payout_method = models.CharField(max_length=12, choices=PayoutMethod.choices, blank=True)
     decision_reasons = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="claim_queue")]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.business_name}"
@@ -313,6 +421,20 @@ class ClaimEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ClaimAttempt(models.Model):
+    """One submission of the public claim form, for its per-client rate limit. Only a keyed
+    hash of the client's address is kept, and rows older than the limit's window are deleted."""
+
+    client = models.CharField(max_length=64, help_text="HMAC of the client address.")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="claim_attempt_client")]
+
+    def __str__(self) -> str:
+        return f"claim attempt {self.at:%Y-%m-%d %H:%M}"
 
 
 class CreditNotice(models.Model):

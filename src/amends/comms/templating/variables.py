@@ -48,6 +48,11 @@ VARIABLES: dict[str, str] = {
     "message": "The notice's own words from the person who wrote it; may be empty.",
     "credit.amount": "The credit in dollars (a number); print with |money → $18.40.",
     "credit.explanation": "Why this amount, in one sentence.",
+    "credit.method": "How it reaches them: 'bill_credit' (on their next bill) or 'refund' "
+    "(paid to the payment details we hold, for a former customer); test it with "
+    "{% if credit.method == 'refund' %}.",
+    "credit.program_reference": "The remediation program it comes from, e.g. REM-2026-0007, "
+    "for them to quote when they call; empty on a notice no program made.",
     "unsubscribe_url": "One-click unsubscribe from non-urgent messages.",
     "survey_url": "This recipient's survey link.",
     "operator.name": "Our name as customers know it.",
@@ -178,5 +183,7 @@ def sample_context(language: str = "en", *, kind: str | None = None) -> dict[str
         next_update_by=_moment(10, 0),
         restored_at=None if kind in OPEN_OUTAGE_KINDS else _moment(13, 10),
     )
-    context["credit"]["amount"] = Decimal("18.40")
+    context["credit"].update(
+        amount=Decimal("18.40"), method="bill_credit", program_reference="REM-2026-0007"
+    )
     return context

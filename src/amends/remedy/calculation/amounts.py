@@ -1,0 +1,253 @@
+"""Stage 2: amounts (CTEs ``svc_full`` … ``c3``) and the Entitlement rows.
+
+Per service: the basis amount ``amt`` in units of 1/D cent and its explanation line. Per
+customer: the exact sum of their covered services' amounts, goodwill by segment, raised to the
+minimum and lowered to the cap, then rounded once (``principal``); interest on the principal
+from the customer's outage end to ``as_of``; the exclusion reason; the explanation.
+"""
+
+# SQL assembled from fixed fragments, validated ints and literal segment names; every text
+# value is a query parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from amends.remedy.calculation.basis import DAY, Money
+from amends.remedy.calculation.dialect import SYMBOL, remedy_name
+from amends.remedy.calculation.windows import CHECKSUM_MODULUS
+from amends.remedy.policy import DAYS_PER_YEAR, RATE_SCALE, rate_units
+
+if TYPE_CHECKING:
+    from amends.remedy.calculation import Plan
+
+
+def ctes(plan: Plan) -> list[str]:
+    return [
+        *_service_lines(plan),
+        _money(plan),
+        _combined(plan),
+        _eligibility(plan),
+        _principal(plan),
+        _interest(plan),
+    ]
+
+
+def _service_lines(plan: Plan) -> list[str]:
+    d = plan.d
+    source = "svc"
+    if plan.basis.needs_segment:
+        source = (
+            "(SELECT svc.*, cu.segment AS seg FROM svc "
+            "JOIN network_customer cu ON cu.id = svc.customer_id)"
+        )
+    flags = "".join(
+        f", CASE WHEN svc.covered = 1{_products(plan, n)} THEN 1 ELSE 0 END AS nm{n}"
+        for n in plan.remedies
+    )
+    mix = d.mod("svc.mix * 31 + svc.charge * 1000003 + svc.product_id", CHECKSUM_MODULUS)
+    shown = d.round("svc.amt", plan.denominator, plan.doc.rounding)
+    return [
+        f"svc_amt AS (SELECT svc.*, {plan.basis.amount} AS amt FROM {source} svc)",
+        f"svc_line AS (SELECT svc.service_id, svc.customer_id, svc.covered, svc.amt, "
+        f"svc.last_e, svc.still_out, {mix} AS mix, {plan.basis.line} AS line, {shown} AS "
+        f"shown{flags} FROM svc_amt svc JOIN network_product pr ON pr.id = svc.product_id)",
+    ]
+
+
+def _products(plan: Plan, remedy: int) -> str:
+    products = plan.i.remedy_product_ids[remedy]
+    return "" if products is None else f" AND svc.product_id IN ({plan.ints(products)})"
+
+
+def _money(plan: Plan) -> str:
+    """Per customer: sums over their services and their lines in service order. Window
+    aggregates over the whole partition, kept on its first row: the lines' order is then
+    the window's (neither SQLite 3.40 nor a grouped aggregate would promise one cheaply)."""
+    d, w = plan.d, "OVER w"
+    concat = "STRING_AGG" if d.postgres else "group_concat"
+    columns = [
+        (d.sum("covered * amt", w), "base_n"),
+        (d.sum("covered * shown", w), "lines_c"),
+        (f"COUNT(*) {w}", "services"),
+        (f"MAX(CASE WHEN covered = 1 THEN last_e END) {w}", "last_e"),
+        (f"MAX(covered * still_out) {w}", "still_out"),
+        (d.sum("mix", w), "mix"),
+        (f"{concat}(CASE WHEN covered = 1 THEN line END, '; ') {w}", "lines"),
+    ] + [(f"MAX(nm{n}) {w}", f"nm{n}") for n in plan.remedies]
+    windowed = ", ".join(f"{expr} AS {name}" for expr, name in columns)
+    return (
+        f"money AS (SELECT * FROM (SELECT customer_id, {windowed}, ROW_NUMBER() OVER "
+        "(PARTITION BY customer_id ORDER BY service_id) AS first_row FROM svc_line "
+        "WINDOW w AS (PARTITION BY customer_id ORDER BY service_id ROWS BETWEEN UNBOUNDED "
+        "PRECEDING AND UNBOUNDED FOLLOWING)) ordered WHERE first_row = 1)"
+    )
+
+
+def _combined(plan: Plan) -> str:
+    """``cust_time`` and ``money`` side by side, one row per customer. PostgreSQL hash-joins
+    them; SQLite cannot index a CTE and would join them in a nested loop (n²), so there the
+    two are stacked and grouped instead."""
+    money = ["base_n", "lines_c", "services", "last_e", "still_out", "mix", "lines"]
+    money += [f"nm{n}" for n in plan.remedies]
+    time = ["has_covered", "secs"]
+    if plan.d.postgres:
+        columns = ", ".join([f"t.{c}" for c in time] + [f"m.{c}" for c in money])
+        return (
+            f"cust AS (SELECT t.customer_id, {columns} FROM cust_time t "
+            "JOIN money m ON m.customer_id = t.customer_id)"
+        )
+    both = time + money
+    top = ", ".join(c if c in time else f"NULL AS {c}" for c in both)
+    bottom = ", ".join(c if c in money else "NULL" for c in both)
+    grouped = ", ".join(f"MAX({c}) AS {c}" for c in both)
+    return (
+        f"cust AS (SELECT customer_id, {grouped} FROM (SELECT customer_id, {top} FROM "
+        f"cust_time UNION ALL SELECT customer_id, {bottom} FROM money) stacked "
+        "GROUP BY customer_id)"
+    )
+
+
+def _exclusion(plan: Plan) -> str:
+    rules = plan.doc.eligibility
+    cases = []
+    if plan.i.excluded_customer_ids:
+        excluded = plan.ints(plan.i.excluded_customer_ids)
+        cases.append(f"WHEN c.id IN ({excluded}) THEN 'excluded'")
+    if rules.customers == "current":
+        cases.append(f"WHEN c.is_former = {plan.true} THEN 'former'")
+    elif rules.customers == "former":
+        cases.append(f"WHEN c.is_former = {plan.false} THEN 'current'")
+    if rules.segments:
+        names = ", ".join(f"'{segment}'" for segment in rules.segments)  # validated literals
+        cases.append(f"WHEN c.segment NOT IN ({names}) THEN 'segment'")
+    cases.append("WHEN t.has_covered = 0 THEN 'product'")
+    cases.append(f"WHEN t.secs < {rules.min_outage_minutes * 60} THEN 'short'")
+    return f"CASE {' '.join(cases)} ELSE '' END"
+
+
+def _eligibility(plan: Plan) -> str:
+    goodwill = " ".join(
+        f"WHEN '{segment}' THEN {cents}"  # validated segment names and ints
+        for segment, cents in plan.doc.goodwill_cents.items()
+    )
+    # BIGINT: goodwill × the denominator passes 2^31 (PostgreSQL types small literals int).
+    bonus = f"CAST(CASE c.segment {goodwill} ELSE 0 END AS BIGINT)" if goodwill else "0"
+    segment_code = "CASE c.segment WHEN 'consumer' THEN 1 WHEN 'small_business' THEN 2 "
+    segment_code += "WHEN 'enterprise' THEN 3 ELSE 4 END"
+    former = f"CASE WHEN c.is_former = {plan.true} THEN 1 ELSE 0 END"
+    mix = plan.d.mod(f"t.mix * 7 + ({segment_code}) * 2 + {former}", CHECKSUM_MODULUS)
+    return (
+        f"c1 AS (SELECT t.*, c.segment, {_exclusion(plan)} AS excl, {bonus} AS bonus, "
+        f"{mix} AS checksum FROM cust t JOIN network_customer c ON c.id = t.customer_id)"
+    )
+
+
+def _principal(plan: Plan) -> str:
+    """Base + goodwill, raised to the minimum, lowered to the cap, rounded once."""
+    d, n, doc = plan.d, plan.denominator, plan.doc
+    exact = f"(c1.base_n + c1.bonus * {n})"
+    clamped = d.greatest(exact, str(doc.minimum_cents * n))
+    if doc.cap_cents is not None:
+        clamped = d.least(clamped, str(doc.cap_cents * n))
+    return (
+        f"c2 AS (SELECT c1.*, {exact} AS exact_n, CASE WHEN c1.excl = '' THEN "
+        f"{d.round(clamped, n, doc.rounding)} ELSE 0 END AS principal, CASE WHEN c1.excl = '' "
+        f"THEN {d.round('c1.base_n', n, doc.rounding)} ELSE 0 END AS base_c FROM c1)"
+    )
+
+
+def _interest(plan: Plan) -> str:
+    d, rate = plan.d, plan.i.interest_rate
+    days = (
+        "CASE WHEN c2.still_out = 1 OR c2.last_e IS NULL THEN 0 "
+        f"ELSE {d.div(f'{plan.as_of} - c2.last_e', DAY)} END"
+    )
+    interest = "0"
+    if rate is not None:
+        units = f"c2.principal * {rate_units(rate)} * ({days})"
+        interest = d.round(units, 100 * RATE_SCALE * DAYS_PER_YEAR, plan.doc.rounding)
+    return f"c3 AS (SELECT c2.*, {days} AS idays, {interest} AS interest FROM c2)"
+
+
+def insert(plan: Plan) -> str:
+    eligible = "(c3.excl = '' AND c3.principal + c3.interest > 0)"
+    exclusion = "CASE WHEN c3.excl = '' AND c3.principal + c3.interest = 0 THEN 'zero' "
+    exclusion += "ELSE c3.excl END"
+    outage_end = f"CASE WHEN c3.still_out = 1 THEN NULL ELSE {plan.d.timestamp('c3.last_e')} END"
+    if_eligible = "CASE WHEN c3.excl = '' THEN {} ELSE 0 END"
+    return (
+        "INSERT INTO remedy_entitlement (calculation_id, customer_id, eligible, exclusion, "
+        "outage_seconds, outage_end, services, base_cents, bonus_cents, interest_cents, "
+        "adjustment_cents, total_cents, non_monetary, explanation, inputs_checksum) "
+        f"SELECT {int(plan.i.calculation_id)}, c3.customer_id, {eligible}, {exclusion}, "
+        f"c3.secs, {outage_end}, c3.services, c3.base_c, {if_eligible.format('c3.bonus')}, "
+        f"c3.interest, {if_eligible.format('c3.principal - c3.base_c - c3.bonus')}, "
+        f"c3.principal + c3.interest, {_non_monetary(plan)}, {_explanation(plan)}, "
+        "c3.checksum FROM c3"
+    )
+
+
+def _non_monetary(plan: Plan) -> str:
+    if not plan.doc.non_monetary:
+        return "''"
+    parts = " || ".join(
+        f"CASE WHEN c3.nm{n} = 1 THEN '; ' || {remedy_name(n)} ELSE '' END" for n in plan.remedies
+    )
+    return f"CASE WHEN c3.excl = '' THEN SUBSTR({parts}, 3) ELSE '' END"
+
+
+def _explanation(plan: Plan) -> str:
+    d = plan.d
+
+    def money(cents: str | int) -> str:
+        return d.money(str(cents), SYMBOL)
+
+    minimum = plan.doc.eligibility.min_outage_minutes * 60
+    return (
+        "CASE c3.excl "
+        f"WHEN '' THEN CASE WHEN c3.principal + c3.interest = 0 THEN 'Nothing owed: ' || "
+        f"COALESCE(c3.lines, 'no amount') ELSE {_owed(plan, money)} END "
+        "WHEN 'excluded' THEN 'Not eligible: on the policy''s exclusion list' "
+        "WHEN 'former' THEN 'Not eligible: former customer; the policy covers current "
+        "customers only' "
+        "WHEN 'current' THEN 'Not eligible: current customer; the policy covers former "
+        "customers only' "
+        "WHEN 'segment' THEN 'Not eligible: the policy does not cover the ' || "
+        "REPLACE(c3.segment, '_', ' ') || ' segment' "
+        "WHEN 'product' THEN 'Not eligible: no affected service on a product the policy "
+        "covers' "
+        f"ELSE 'Not eligible: ' || {d.duration('c3.secs')} || ' without service, less than "
+        f"the policy''s minimum of ' || {d.duration(str(minimum))} END"
+    )
+
+
+def _owed(plan: Plan, money: Money) -> str:
+    doc, n, d = plan.doc, plan.denominator, plan.d
+    # Each line is shown rounded; the total rounds their exact sum once, which can differ.
+    parts = [
+        f"c3.lines || CASE WHEN c3.lines_c <> c3.base_c THEN '; exact sum rounded once: ' || "
+        f"{money('c3.base_c')} ELSE '' END",
+        f"CASE WHEN c3.bonus > 0 THEN '; ' || REPLACE(c3.segment, '_', '-') || ' goodwill ' "
+        f"|| {money('c3.bonus')} ELSE '' END",
+    ]
+    if doc.minimum_cents:
+        parts.append(
+            f"CASE WHEN c3.exact_n < {doc.minimum_cents * n} THEN '; minimum ' || "
+            f"{money(doc.minimum_cents)} || ' applies' ELSE '' END"
+        )
+    if doc.cap_cents is not None:
+        parts.append(
+            f"CASE WHEN c3.exact_n > {doc.cap_cents * n} THEN '; capped at ' || "
+            f"{money(doc.cap_cents)} ELSE '' END"
+        )
+    if plan.i.interest_rate is not None:
+        rate = format(plan.i.interest_rate.normalize(), "f")
+        parts.append(
+            f"CASE WHEN c3.interest > 0 THEN '; interest {rate} %% a year for ' || "
+            f"{d.text('c3.idays')} || ' day(s) on ' || {money('c3.principal')} || ' = ' || "
+            f"{money('c3.interest')} ELSE '' END"
+        )
+    parts.append(f"'; total ' || {money('c3.principal + c3.interest')}")
+    return " || ".join(parts)

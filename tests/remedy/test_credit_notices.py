@@ -1,0 +1,208 @@
+"""'Credit applied' notices: after billing confirms, each paid customer gets a message through
+the communications pipeline carrying their own amount and explanation (the context provider),
+landing in the outbox; the apology is a notice to everyone affected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from amends.comms import dispatch, templating
+from amends.comms.channels import registry
+from amends.comms.models import Notice, NoticeKind, NoticeStatus
+from amends.comms.preview import notice_preview
+from amends.comms.services import notice_create, notice_submit
+from amends.core.errors import AmendsError, Conflict
+from amends.core.money import format_cents
+from amends.core.roles import Role
+from amends.remedy.models import CreditNotice, Payout, PayoutStatus
+from amends.remedy.services import credit_notices, payment_files, payments
+from amends.remedy.services.confirmations import confirmations_import
+from tests.conftest import write_csv
+from tests.remedy.conftest import staff
+from tests.remedy.payments_support import Setup, approved
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Path]:
+    """Channels write to tmp_path/outbox (the registry caches channels: reset around)."""
+    registry.reset()
+    with override_settings(DATA_DIR=tmp_path, AMENDS_APPROVAL_THRESHOLD=1000):
+        yield tmp_path / "outbox"
+    registry.reset()
+
+
+def pay_credits(
+    setup: Setup, tmp_path: Path, *, reject: str = "", method: str = "bill_credit"
+) -> None:
+    """Export the payouts of ``method`` and confirm them paid (the ``reject`` customer
+    rejected)."""
+    batch = payments.batch_export(actor=setup.analyst, program=setup.program, method=method).batch
+    rows = []
+    for payout in Payout.objects.filter(batch=batch).select_related("customer"):
+        rejected = payout.customer.external_id == reject
+        rows.append(
+            {
+                "payout_id": payout.pk,
+                "status": "rejected" if rejected else "paid",
+                "billing_reference": "" if rejected else f"INV-{payout.pk}",
+                "reason": "closed account" if rejected else "",
+            }
+        )
+    path = write_csv(tmp_path / f"{batch.batch_id}.csv", rows)
+    confirmations_import(actor=setup.analyst, program=setup.program, path=path)
+    assert payment_files.file_name(batch).endswith(".csv")
+
+
+def test_each_paid_customer_gets_their_own_amount_in_the_outbox(
+    outbox: Path, tmp_path: Path
+) -> None:
+    setup = approved()
+    pay_credits(setup, tmp_path, reject="C6")
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert notice.kind == NoticeKind.CREDIT_APPLIED and notice.status == NoticeStatus.SENDING
+    assert sorted(notice.audience_list) == ["C1", "C2", "C5"]  # C6 was rejected: not paid
+    assert CreditNotice.objects.get(notice=notice).calculation == setup.program.approved_calculation
+    assert dispatch.run_notice(notice.pk) == "done"
+    texts = sent_texts(outbox, notice)
+    assert len(texts) == 3
+    for external_id, amount in (("C1", "$2.39"), ("C2", "$21.73"), ("C5", "$1.72")):
+        text = texts[setup.customer(external_id).pk]
+        assert f"we've credited your account {amount}" in text
+        explanation = setup.entitlement(external_id).explanation
+        assert f"{explanation.rstrip('.')}. It will be on your next bill" in text  # a sentence
+    told = Payout.objects.filter(credit_notice__notice=notice).count()
+    assert told == 3
+
+
+def sent_texts(outbox: Path, notice: Notice) -> dict[int, str]:
+    """The SMS files the outbox wrote for ``notice``, by customer id."""
+    texts = {}
+    for path in (outbox / "sms").glob(f"n{notice.pk}-c*-sms.txt"):
+        customer_id = int(path.name.split("-c")[1].split("-")[0])
+        texts[customer_id] = path.read_text()
+    return texts
+
+
+def test_a_refunded_former_customer_is_told_it_was_refunded_with_interest(
+    outbox: Path, tmp_path: Path
+) -> None:
+    setup = approved()  # C4 is a former customer with payment details: a refund
+    pay_credits(setup, tmp_path)
+    pay_credits(setup, tmp_path, method="refund")
+    refund = setup.payout("C4")
+    entitled = setup.entitlement("C4")
+    assert refund.method == "refund" and refund.status == PayoutStatus.PAID
+    assert refund.amount_cents > entitled.total_cents  # interest ran on to the payment date
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert sorted(notice.audience_list) == ["C1", "C2", "C4", "C5", "C6"]
+    assert dispatch.run_notice(notice.pk) == "done"
+    texts = sent_texts(outbox, notice)
+    refunded = texts[setup.customer("C4").pk]
+    amount = format_cents(refund.amount_cents)
+    assert f"we've refunded you {amount} for the outage" in refunded
+    assert entitled.explanation in refunded
+    assert f"With interest to the day it was paid: {amount}." in refunded
+    assert "paid to the payment details we hold for you" in refunded
+    assert "next bill" not in refunded and "credited your account" not in refunded
+    credited = texts[setup.customer("C1").pk]
+    assert "we've credited your account $2.39" in credited and "refunded" not in credited
+
+
+def test_the_preview_of_a_credit_notice_shows_each_customers_own_amount(tmp_path: Path) -> None:
+    setup = approved()
+    pay_credits(setup, tmp_path)
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    with override_settings(AMENDS_APPROVAL_THRESHOLD=1):  # held for approval: previewed first
+        (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert notice.status == NoticeStatus.AWAITING_APPROVAL
+    (sample,) = notice_preview(notice).samples
+    payout = Payout.objects.get(credit_notice__notice=notice, customer=sample.customer)
+    assert f"we've credited your account {format_cents(payout.amount_cents)}" in sample.text
+    assert payout.entitlement is not None and payout.entitlement.explanation in sample.text
+
+
+def test_a_credit_notice_composed_by_hand_still_renders(outbox: Path) -> None:
+    setup = approved()
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    notice = notice_create(
+        actor=cleo,
+        kind=NoticeKind.CREDIT_APPLIED,
+        audience="list",
+        outage=setup.outage,
+        customers=["C1"],
+    )
+    context = credit_notices.credit_context(notice, [setup.customer("C1").pk])
+    assert context[setup.customer("C1").pk]["credit"] == {
+        "amount": 0,
+        "explanation": "",
+        "method": "bill_credit",
+        "program_reference": "",
+    }
+    notice = notice_submit(actor=cleo, notice=notice)
+    assert dispatch.run_notice(notice.pk) == "done"
+    (text,) = sent_texts(outbox, notice).values()
+    assert "we've credited your account $0.00" in text  # what was composed, not a failure
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "vi"])
+@pytest.mark.parametrize("channel", ["email", "sms", "push", "voice"])
+def test_the_shipped_wording_fits_a_bill_credit_and_a_refund(language: str, channel: str) -> None:
+    """The refund wording never promises a bill; the bill credit's never speaks of a refund."""
+    next_bill = {"en": "next bill", "zh": "下一期账单", "vi": "hóa đơn"}[language]
+    refunded = {"en": "refunded you", "zh": "退款", "vi": "hoàn trả"}[language]
+    messages = {}
+    for method in ("bill_credit", "refund"):
+        context = templating.sample_context(language, kind=NoticeKind.CREDIT_APPLIED)
+        context["credit"]["method"] = method
+        rendered = templating.render(NoticeKind.CREDIT_APPLIED, channel, language, context)
+        messages[method] = rendered.subject + rendered.text + rendered.html
+    assert next_bill in messages["bill_credit"] and refunded not in messages["bill_credit"]
+    assert refunded in messages["refund"] and next_bill not in messages["refund"]
+
+
+def test_customers_already_told_are_not_told_again(outbox: Path, tmp_path: Path) -> None:
+    setup = approved()
+    pay_credits(setup, tmp_path)
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert credit_notices.untold_customers(setup.program) == 0
+    with pytest.raises(Conflict, match="has been told"):
+        credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert Notice.objects.count() == 1
+
+
+def test_notices_need_a_communications_role(tmp_path: Path) -> None:
+    setup = approved()
+    pay_credits(setup, tmp_path)
+    with pytest.raises(AmendsError, match="no role that may write notices"):
+        credit_notices.credit_notices_send(actor=setup.analyst, program=setup.program)
+    assert not Notice.objects.exists()
+    assert not Payout.objects.filter(credit_notice__isnull=False).exists()
+    assert Payout.objects.filter(status=PayoutStatus.PAID).count() == 4
+
+
+def test_other_notices_get_nothing_from_the_provider() -> None:
+    setup = approved()
+    notice = Notice(kind=NoticeKind.APOLOGY, audience="all_affected", outage=setup.outage)
+    assert credit_notices.credit_context(notice, [setup.customer("C1").pk]) == {}
+
+
+def test_the_apology_goes_to_everyone_affected(outbox: Path) -> None:
+    setup = approved()
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    (notice,) = credit_notices.apology_send(
+        actor=cleo, program=setup.program, message="We've added a second fibre route."
+    )
+    assert notice.kind == NoticeKind.APOLOGY and notice.recipients == 6
+    assert dispatch.run_notice(notice.pk) == "done"
+    sent = list((outbox / "sms").glob(f"n{notice.pk}-c*-sms.txt"))
+    assert len(sent) == 6
+    assert "We've added a second fibre route." in sent[0].read_text()
