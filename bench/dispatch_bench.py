@@ -217,7 +217,7 @@ def time_dispatch(url: str, sink_url: str, *, size: int) -> tuple[float, int]:
         for _ in range(2)
     ]
     try:
-        time.sleep(3)  # both workers up and polling
+        _wait_for_idle_workers()  # e.g. the status page the outage's changes published
         with override_settings(AMENDS_APPROVAL_THRESHOLD=10**9):
             started = time.perf_counter()
             notice = notice_submit(actor=comms, notice=notice)  # type: ignore[arg-type]
@@ -235,6 +235,19 @@ def time_dispatch(url: str, sink_url: str, *, size: int) -> tuple[float, int]:
             worker.wait(timeout=60)
     sent = Delivery.objects.filter(notice=notice, status=DeliveryStatus.SENT).count()
     return seconds, sent
+
+
+def _wait_for_idle_workers() -> None:
+    """Both workers up, and every task queued before the notice (the status page publications
+    that declaring and restoring the outage asked for) done: only dispatch is timed."""
+    from django_tasks_db.models import DBTaskResult
+
+    time.sleep(3)
+    while (
+        DBTaskResult.objects.ready().exists()
+        or DBTaskResult.objects.filter(status="RUNNING").exists()
+    ):
+        time.sleep(0.2)
 
 
 def time_floor(sink_url: str, *, messages: int) -> float:

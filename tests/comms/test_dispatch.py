@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from amends.comms import dispatch
+from amends.comms import dispatch, outbox, ratelimit
 from amends.comms.models import Delivery, Notice, NoticeStatus
 from amends.comms.services import notice_create, notice_submit
 from amends.core.roles import Role
@@ -210,10 +211,11 @@ def test_a_crashed_workers_batch_is_taken_over_after_its_lease(
             actor=cleo, kind="acknowledge", audience="all_affected", outage=outage
         ),
     )
-    claimed = dispatch.claim(notice.pk, limit=2, now=timezone.now())
-    assert len(claimed) == 2  # ... and the worker dies here, before sending
-    assert dispatch.claim(notice.pk, limit=10, now=timezone.now()) != claimed
-    assert dispatch.sweep(now=timezone.now() + timedelta(seconds=2)) == 4
+    claimed = outbox.claim(notice.pk, limit=2, now=timezone.now())
+    assert len(claimed.ids) == 2  # ... and the worker dies here, before sending
+    others = outbox.claim(notice.pk, limit=10, now=timezone.now())
+    assert len(others.ids) == 2 and not set(others.ids) & set(claimed.ids)
+    assert outbox.sweep(now=timezone.now() + timedelta(seconds=2)) == 4
     with override_settings(DATA_DIR=tmp_path):
         assert dispatch.run_notice(notice.pk) == "done"
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
@@ -273,3 +275,81 @@ def test_provider_down_for_thirty_seconds_then_everything_arrives_once(
     )
     assert len(delivered) == 4 and len(set(delivered)) == 4
     assert set(Delivery.objects.filter(notice=notice).values_list("status", flat=True)) == {"sent"}
+
+
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100, AMENDS_DELIVERY_LEASE_SECONDS=1)
+def test_a_worker_that_lost_its_claim_sends_and_records_nothing(
+    cleo: User, outage: Outage, tmp_path: Path
+) -> None:
+    notice = notice_submit(
+        actor=cleo,
+        notice=notice_create(
+            actor=cleo, kind="acknowledge", audience="all_affected", outage=outage
+        ),
+    )
+    stalled = outbox.claim(notice.pk, limit=10, now=timezone.now())
+    # It stalls past its lease; the sweeper gives its rows to another worker.
+    assert outbox.sweep(now=timezone.now() + timedelta(seconds=2)) == len(stalled.ids) == 4
+    taker = outbox.claim(notice.pk, limit=10, now=timezone.now())
+    assert set(taker.ids) == set(stalled.ids)
+    with override_settings(DATA_DIR=tmp_path):
+        late = dispatch.process(stalled)  # the stalled worker wakes up
+        assert late == dispatch.BatchOutcome() and not (tmp_path / "outbox").exists()
+        assert dispatch.process(taker).sent == 4
+    assert len(list((tmp_path / "outbox" / "email").glob("*.eml"))) == 4
+    sent = Delivery.objects.filter(notice=notice)
+    assert set(sent.values_list("status", flat=True)) == {"sent"}
+    assert set(sent.values_list("attempts", flat=True)) == {2}  # the taker's claim counted
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100, AMENDS_DELIVERY_LEASE_SECONDS=1)
+def test_a_provider_slower_than_the_lease_does_not_lose_the_batch(
+    cleo: User, outage: Outage
+) -> None:
+    """The worker renews its lease while the gateway takes 2.5 leases to answer: the sweeper,
+    run meanwhile, finds nothing expired, and nothing is claimed or posted twice."""
+    swept: list[int] = []
+
+    def slow_gateway(request: Request) -> tuple[int, Any]:
+        time.sleep(2.5)
+        try:
+            swept.append(outbox.sweep())  # what another worker's sweeper would do now
+        finally:
+            connection.close()  # this server thread's own connection
+        messages = request.json()["messages"]
+        return 200, {
+            "results": [{"id": m["idempotency_key"], "status": "accepted"} for m in messages]
+        }
+
+    gateway = HttpServer(slow_gateway).start()
+    Customer.objects.update(channel_order="sms")
+    outage_restore(actor="nmc", outage=outage)  # mobiles are back: SMS is not held
+    try:
+        with override_settings(
+            AMENDS_CHANNELS="sms=http", AMENDS_SMS_HTTP_URL=gateway.url, AMENDS_SMS_HTTP_BATCH=True
+        ):
+            notice = notice_submit(
+                actor=cleo,
+                notice=notice_create(
+                    actor=cleo, kind="restored", audience="restored", outage=outage
+                ),
+            )
+            assert dispatch.run_notice(notice.pk) == "done"
+    finally:
+        gateway.stop()
+    assert swept == [0]  # one request, and the batch was still ours while it was out
+    assert set(Delivery.objects.filter(notice=notice).values_list("status", "attempts")) == {
+        ("sent", 1)
+    }
+
+
+def test_the_rate_limit_holds_and_each_provider_has_its_own() -> None:
+    """20 messages a second with a second's burst: 50 messages cannot go in less than 1.5 s,
+    however the batches come; meanwhile another provider's bucket is full."""
+    started = time.monotonic()
+    waited = [ratelimit.acquire("gateway", 10, rate=20) for _ in range(5)]
+    assert time.monotonic() - started >= 1.5
+    assert waited[:2] == [0.0, 0.0]  # the burst
+    assert ratelimit.acquire("other", 10, rate=20) == 0.0

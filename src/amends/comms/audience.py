@@ -6,9 +6,8 @@ and push travel over the mobile network, so for a customer whose mobile service 
 this outage they are *held*: another channel is used if the customer has one, otherwise the
 message waits on the held channel until their mobile service is restored.
 
-``CANDIDATES`` below yields one row per (customer, usable channel); a window function keeps the
-best one per customer. Both run inside ``INSERT … SELECT`` statements: no Python loop over
-customers.
+``choices_sql`` gives each audience customer's choice in one pass over them (a key per channel,
+the smallest wins); it runs inside ``INSERT … SELECT``: no Python loop over customers.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from amends.comms.models import Audience, DeliveryStatus, Notice, Priority
@@ -42,27 +41,29 @@ def _position(channel: str) -> str:
     return f"{function}(c.channel_order, '{channel}')"
 
 
-def audience_sql(notice: Notice) -> tuple[str, list[Any]]:
-    """SELECT customer_id of the notice's audience (one row per customer)."""
+def _in_outage(*, open_only: bool = False) -> str:
+    """Customers with a service in the outage (``open_only``: still out), as a semi-join:
+    the planner knows how many there are, unlike after a GROUP BY … HAVING."""
+    still_out = " AND window_end IS NULL" if open_only else ""
+    return f"c.id IN (SELECT customer_id FROM outages_impact WHERE outage_id = %s{still_out})"
+
+
+def audience_condition(notice: Notice) -> tuple[str, list[Any]]:
+    """A condition on ``network_customer c``: the customer is in the notice's audience."""
     if notice.audience == Audience.LIST:
         marks = ", ".join(["%s"] * len(notice.audience_list)) or "NULL"
-        return (
-            f"SELECT id AS customer_id FROM network_customer WHERE external_id IN ({marks})",
-            list(notice.audience_list),
-        )
-    where, having = "outage_id = %s", ""
-    params: list[Any] = [notice.outage_id]
+        return f"c.external_id IN ({marks})", list(notice.audience_list)
     if notice.audience in (Audience.STILL_AFFECTED, Audience.ETR_CHANGED):
-        where += " AND window_end IS NULL"
-    elif notice.audience == Audience.RESTORED:
-        having = " HAVING COUNT(CASE WHEN window_end IS NULL THEN 1 END) = 0"
-    elif notice.audience == Audience.SEGMENT:
-        where += " AND customer_id IN (SELECT id FROM network_customer WHERE segment = %s)"
-        params.append(notice.audience_segment)
-    return (
-        f"SELECT customer_id FROM outages_impact WHERE {where} GROUP BY customer_id{having}",
-        params,
-    )
+        return _in_outage(open_only=True), [notice.outage_id]
+    if notice.audience == Audience.RESTORED:  # affected, and no window of theirs still open
+        return (
+            f"{_in_outage()} AND NOT EXISTS (SELECT 1 FROM outages_impact o WHERE "
+            "o.outage_id = %s AND o.customer_id = c.id AND o.window_end IS NULL)",
+            [notice.outage_id, notice.outage_id],
+        )
+    if notice.audience == Audience.SEGMENT:
+        return f"c.segment = %s AND {_in_outage()}", [notice.audience_segment, notice.outage_id]
+    return _in_outage(), [notice.outage_id]
 
 
 def mobile_down_sql(notice: Notice) -> tuple[str, list[Any]]:
@@ -78,78 +79,79 @@ def mobile_down_sql(notice: Notice) -> tuple[str, list[Any]]:
     )
 
 
-UNREACHABLE = 999  # the key of a channel a customer cannot be reached on
-HELD_PENALTY = 100  # a held channel ranks after every channel usable now
+# Each usable channel gets a key: rank * 10 + its index in _CHANNELS, where rank is its
+# position in the customer's channel_order (< 64, the column's length), plus HELD when it is
+# held. The smallest key wins and tells both the channel (key % 10) and whether it is held
+# (key / HELD = 1). A channel that cannot be used gets UNREACHABLE (% 10 = 9: no channel).
+HELD = 1000
+UNREACHABLE = 9999
+# Both databases inline a plain subquery, pasting the long key expression into every place
+# that reads it; a subquery with an OFFSET is not inlined, so each key is computed once.
+_EVALUATE_ONCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
+
+
+def _keys(*, tried_for: int | None) -> tuple[list[str], list[Any]]:
+    """Each channel's key expression; with ``tried_for`` (a notice id) a channel already
+    tried on the customer for that notice is unusable."""
+    keys, params = [], []
+    for index, (channel, address, consent, over_mobile) in enumerate(_CHANNELS):
+        untried = ""
+        if tried_for is not None:
+            untried = (
+                " AND NOT EXISTS (SELECT 1 FROM comms_delivery d WHERE d.notice_id = %s "
+                f"AND d.customer_id = c.id AND d.channel = '{channel}')"
+            )
+            params.append(tried_for)
+        held = f"CASE WHEN md.customer_id IS NOT NULL AND {over_mobile} THEN {HELD} ELSE 0 END"
+        rank = f"NULLIF({_position(channel)}, 0)"  # NULL when not in their order
+        keys.append(
+            f"CASE WHEN {consent} AND {address} <> ''{untried} "
+            f"THEN COALESCE({rank} * 10 + {index} + {held}, {UNREACHABLE}) ELSE {UNREACHABLE} END"
+        )
+    return keys, params
+
+
+def _by_winner(parts: list[str], default: str) -> str:
+    """The part of the winning channel (by the best key's channel index), else default."""
+    whens = " ".join(f"WHEN {index} THEN {part}" for index, part in enumerate(parts))
+    return f"CASE k.best %% 10 {whens} ELSE {default} END"  # %% : a literal % here
 
 
 def choices_sql(notice: Notice, *, fallback_for: list[int] | None = None) -> tuple[str, list[Any]]:
     """One row per audience customer: customer_id, channel (NULL when unreachable), address,
     held, language, priority, no_contact (1 when they have no contact details at all).
 
-    One scan: each channel gets a key = its position in the customer's order (+100 when held,
-    999 when unusable) and the smallest key wins. With ``fallback_for`` (customers whose
-    delivery failed for good), only those customers, and only channels not yet tried on them.
+    One scan of the audience: each channel gets a key (see HELD above) and the smallest wins.
+    With ``fallback_for`` (customers whose delivery failed for good), only those customers,
+    and only channels not yet tried on them.
     """
-    audience, audience_params = audience_sql(notice)
+    audience, audience_params = audience_condition(notice)
     if fallback_for is not None:
-        marks = ", ".join(["%s"] * len(fallback_for)) or "NULL"
-        audience = f"SELECT customer_id FROM ({audience}) f WHERE customer_id IN ({marks})"
+        audience += f" AND c.id IN ({', '.join(['%s'] * len(fallback_for)) or 'NULL'})"
         audience_params = [*audience_params, *fallback_for]
+    keys, key_params = _keys(tried_for=notice.pk if fallback_for is not None else None)
     mobile_down, mobile_params = mobile_down_sql(notice)
-    keys: list[str] = []
-    key_params: list[Any] = []
-    for channel, address, consent, over_mobile in _CHANNELS:
-        untried = ""
-        if fallback_for is not None:
-            untried = (
-                " AND NOT EXISTS (SELECT 1 FROM comms_delivery d WHERE d.notice_id = %s "
-                f"AND d.customer_id = c.id AND d.channel = '{channel}')"
-            )
-        keys.append(
-            f"CASE WHEN {consent} = %s AND {address} <> '' AND {_position(channel)} > 0"
-            f"{untried} THEN {_position(channel)} + CASE WHEN md.customer_id IS NOT NULL "
-            f"AND {over_mobile} THEN {HELD_PENALTY} ELSE 0 END ELSE {UNREACHABLE} END "
-            f"AS k_{channel}"
-        )
-        key_params += [True] + ([notice.pk] if untried else [])
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's scalar min()
     keyed = (
         "SELECT c.id AS customer_id, c.language AS language, "
-        f"CASE WHEN c.priority_assistance = %s THEN {Priority.PRIORITY_ASSISTANCE} "
+        f"CASE WHEN c.priority_assistance THEN {Priority.PRIORITY_ASSISTANCE} "
         f"WHEN c.segment <> 'consumer' THEN {Priority.BUSINESS} ELSE {Priority.EVERYONE} "
         "END AS priority, "
-        + ", ".join(f"{address} AS a_{channel}" for channel, address, _, _ in _CHANNELS)
-        + ", "
-        "CASE WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
-        "THEN 1 ELSE 0 END AS no_contact, "
-        + ", ".join(keys)
-        + f" FROM ({audience}) a JOIN network_customer c ON c.id = a.customer_id "
-        f"LEFT JOIN ({mobile_down}) md ON md.customer_id = c.id"
+        + "".join(f"{address} AS a_{channel}, " for channel, address, _, _ in _CHANNELS)
+        + "CASE WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
+        f"THEN 1 ELSE 0 END AS no_contact, {least}({', '.join(keys)}) AS best "
+        f"FROM network_customer c LEFT JOIN ({mobile_down}) md ON md.customer_id = c.id "
+        f"WHERE {audience}{_EVALUATE_ONCE[connection.vendor]}"
     )
-    least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's scalar min()
     names = [channel for channel, *_ in _CHANNELS]
-    best = f"{least}({', '.join(f'k_{n}' for n in names)})"
-    pick = " ".join(f"WHEN k.best = k.k_{n} THEN " + "{}" for n in names)
-    channel_case = (
-        "CASE WHEN k.best >= "
-        + str(UNREACHABLE)
-        + " THEN NULL "
-        + pick.format(*(f"'{n}'" for n in names))
-        + " END"
-    )
-    address_case = (
-        "CASE WHEN k.best >= "
-        + str(UNREACHABLE)
-        + " THEN '' "
-        + pick.format(*(f"k.a_{n}" for n in names))
-        + " END"
-    )
+    channel = _by_winner([f"'{name}'" for name in names], "NULL")
+    address = _by_winner([f"k.a_{name}" for name in names], "''")
     sql = (
-        f"SELECT k.customer_id, {channel_case} AS channel, {address_case} AS address, "
-        f"CASE WHEN k.best >= {HELD_PENALTY} AND k.best < {UNREACHABLE} THEN 1 ELSE 0 END "
-        "AS held, k.language, k.priority, k.no_contact "
-        f"FROM (SELECT keyed.*, {best} AS best FROM ({keyed}) keyed) k"
+        f"SELECT k.customer_id, {channel} AS channel, {address} AS address, "
+        f"CASE k.best / {HELD} WHEN 1 THEN 1 ELSE 0 END AS held, "
+        f"k.language, k.priority, k.no_contact FROM ({keyed}) k"
     )
-    return sql, [True, *key_params, *audience_params, *mobile_params]
+    return sql, [*key_params, *mobile_params, *audience_params]
 
 
 def insert_deliveries(
@@ -160,7 +162,8 @@ def insert_deliveries(
     ``fallback_for``/``fallback_from``: the customers whose delivery on that channel failed
     for good get their next channel instead (see ``choices_sql``).
     """
-    allow_bulk_memory()
+    if fallback_for is None:
+        prepare_for_audience(notice)
     choices, params = choices_sql(notice, fallback_for=fallback_for)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
@@ -174,6 +177,37 @@ def insert_deliveries(
             [notice.pk, now, fallback_from, *params],
         )
         return int(cursor.rowcount)
+
+
+# From this many affected services on, an outage is big: statements over a notice's whole
+# audience join by hashing only, and the planner must know the outage (prepare_for_audience).
+BIG_OUTAGE = 10_000
+
+
+def prepare_for_audience(notice: Notice) -> None:
+    """Set up the current transaction for a statement over the notice's whole audience.
+
+    Memory for big hash joins; and for a big outage on PostgreSQL, statistics that know it
+    and no nested loops. An outage declared a minute ago is "one row" to statistics gathered
+    before it, and the planner would rescan it once per customer (a million times a hundred
+    thousand rows), here and in every dispatch batch's lookups. A hash join costs the same
+    whatever the estimate; with few affected services the planner's choice is kept (index
+    lookups, cheap even when it misjudges a small outage).
+    """
+    allow_bulk_memory()
+    outage = notice.outage
+    if connection.vendor != "postgresql" or not outage or outage.affected_services < BIG_OUTAGE:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = 'outages_impact' AND attname = 'outage_id' "
+            "AND %s = ANY(most_common_vals::text::bigint[])",
+            [outage.pk],
+        )
+        if cursor.fetchone() is None:  # a big outage is among the most common values
+            cursor.execute("ANALYZE outages_impact (outage_id, customer_id, window_end)")
+        cursor.execute("SET LOCAL enable_nestloop = off")
 
 
 @dataclass(frozen=True)
@@ -190,9 +224,9 @@ class AudienceCounts:
 def count_audience(notice: Notice) -> AudienceCounts:
     """What sending the notice now would do, without writing anything: one pass over the
     audience, each customer with their chosen channel or the reason there is none."""
-    allow_bulk_memory()
     choices, params = choices_sql(notice)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:  # for prepare's SET LOCALs
+        prepare_for_audience(notice)
         cursor.execute(
             "SELECT channel, held, language, priority, no_contact, count(*) "
             f"FROM ({choices}) r GROUP BY channel, held, language, priority, no_contact",

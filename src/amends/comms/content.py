@@ -6,18 +6,20 @@ from __future__ import annotations
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
-from django.db.models import Count
+from django.db import connection
 from django.utils import timezone
 
-from amends.comms import templating
+from amends.comms import subscriber_messages, templating
+from amends.comms.batchsql import clock, id_in, moment
 from amends.comms.channels.base import OutboundMessage
+from amends.comms.context_providers import recipient_context
 from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notice
-from amends.network.models import Customer
+from amends.comms.outbound import outbound_message
 from amends.outages.models import Impact, Outage
 
 Deferred = tuple[Delivery, datetime]
@@ -30,24 +32,86 @@ class Prepared:
     unrenderable: list[tuple[Delivery, str]] = field(default_factory=list)
 
 
+class Recipient(Protocol):
+    """What a message needs of a customer (a ``Customer`` has it, so has ``CustomerFacts``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def preferred_name(self) -> str: ...
+    @property
+    def segment(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def time_zone(self) -> str: ...
+
+
+class CustomerFacts(NamedTuple):
+    """One customer as a batch reads them: one query for all, no model instances."""
+
+    name: str
+    preferred_name: str
+    segment: str
+    language: str
+    time_zone: str
+    quiet_hours_start: time | None
+    quiet_hours_end: time | None
+
+
+def customer_facts(customer_ids: list[int]) -> dict[int, CustomerFacts]:
+    where, params = id_in("id", customer_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Only placeholders are formatted into the statement; every value is a parameter.
+            "SELECT id, name, preferred_name, segment, language, time_zone, "  # noqa: S608
+            f"quiet_hours_start, quiet_hours_end FROM network_customer WHERE {where}",
+            params,
+        )
+        return {
+            customer_id: CustomerFacts(
+                name, preferred_name, segment, language, time_zone, clock(start), clock(end)
+            )
+            for customer_id, name, preferred_name, segment, language, time_zone, start, end in (
+                cursor.fetchall()
+            )
+        }
+
+
 def build_messages(deliveries: list[Delivery]) -> Prepared:
     """Render each delivery, or say until when it must wait, or why it cannot be written
-    (no template for that channel, e.g. a stakeholder notice by SMS)."""
+    (no template for that channel, e.g. a stakeholder notice by SMS).
+
+    Per batch, each fact is read once: the customers, their own outage windows, the
+    operator's wording, other apps' per-customer facts, each notice's shared context.
+    """
     now = timezone.now()
     prepared = Prepared()
+    _prepare_for_subscribers([d for d in deliveries if d.subscriber_id is not None], prepared)
+    deliveries = [d for d in deliveries if d.subscriber_id is None]
+    facts = customer_facts([d.customer_id for d in deliveries if d.customer_id is not None])
     over_cap = _customers_over_cap([d for d in deliveries if not d.notice.urgent], now=now)
     affected = customer_impacts(deliveries)
     overrides = operator_templates(deliveries)
+    extra = recipient_context(deliveries)  # other apps' per-customer facts, one query each
+    notices = {d.notice_id: d.notice for d in deliveries}
+    shared = {notice_id: _shared_context(notice) for notice_id, notice in notices.items()}
     for delivery in deliveries:
-        wait = None if delivery.notice.urgent else _quiet_until(delivery.customer, now)
-        if wait is None and delivery.customer_id in over_cap and not delivery.notice.urgent:
-            wait = now + timedelta(hours=1)
+        # Only customers' deliveries are left (a delivery has exactly one recipient).
+        assert delivery.customer_id is not None
+        customer = facts.get(delivery.customer_id)
+        if customer is None:
+            prepared.unrenderable.append((delivery, "the customer is no longer on record"))
+            continue
+        capped = delivery.customer_id in over_cap
+        wait = None if delivery.notice.urgent else _wait_until(customer, capped=capped, now=now)
         if wait is not None:
             prepared.deferred.append((delivery, wait))
             continue
-        context = message_context(
-            delivery.notice, delivery.customer, affected.get(delivery.customer_id, NO_IMPACT)
+        context = _with_recipient(
+            shared[delivery.notice_id], customer, affected.get(delivery.customer_id, NO_IMPACT)
         )
+        context.update(extra.get((delivery.notice_id, delivery.customer_id), {}))
         override = pick_template(
             overrides, delivery.notice.kind, delivery.channel, delivery.language
         )
@@ -66,31 +130,38 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
     return prepared
 
 
+def _prepare_for_subscribers(deliveries: list[Delivery], prepared: Prepared) -> None:
+    """Status subscribers' messages: no quiet hours, cap or hold (see subscriber_messages)."""
+    for delivery in deliveries:
+        try:
+            rendered, context = subscriber_messages.render_change(delivery)
+        except (templating.MissingTemplate, templating.TemplateProblem) as exc:
+            prepared.unrenderable.append((delivery, str(exc)))
+            continue
+        prepared.ready.append((delivery, _outbound(delivery, rendered, context)))
+
+
 def _outbound(
     delivery: Delivery, rendered: templating.Rendered, context: dict[str, Any]
 ) -> OutboundMessage:
-    key = delivery.idempotency_key
-    headers = {}
-    if delivery.channel == "email" and not delivery.notice.urgent:
-        headers = {
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
-    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    return OutboundMessage(
+    # Subscribers asked for these messages and can always stop them, urgent or not.
+    one_click = delivery.subscriber_id is not None or not delivery.notice.urgent
+    return outbound_message(
         delivery_id=delivery.pk,
-        idempotency_key=key,
-        capability=delivery.channel,
+        key=delivery.idempotency_key,
+        channel=delivery.channel,
         to=delivery.address,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        headers=headers,
-        message_id=f"<{key}@{domain or 'amends.invalid'}>",
+        rendered=rendered,
+        unsubscribe_url=context["unsubscribe_url"] if one_click else None,
     )
 
 
-def _quiet_until(customer: Customer, now: datetime) -> datetime | None:
+def _wait_until(customer: CustomerFacts, *, capped: bool, now: datetime) -> datetime | None:
+    """When a non-urgent message to the customer may go, if not now."""
+    return _quiet_until(customer, now) or (now + timedelta(hours=1) if capped else None)
+
+
+def _quiet_until(customer: CustomerFacts, now: datetime) -> datetime | None:
     """When the customer's quiet hours end, if ``now`` falls inside them."""
     start, end = customer.quiet_hours_start, customer.quiet_hours_end
     if start is None or end is None or start == end:
@@ -100,27 +171,33 @@ def _quiet_until(customer: Customer, now: datetime) -> datetime | None:
     except zoneinfo.ZoneInfoNotFoundError:
         zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     local = now.astimezone(zone)
-    clock = local.time()
-    inside = start <= clock < end if start < end else (clock >= start or clock < end)
+    clock_now = local.time()
+    inside = start <= clock_now < end if start < end else (clock_now >= start or clock_now < end)
     if not inside:
         return None
-    end_day = local.date() if clock < end else local.date() + timedelta(days=1)
+    end_day = local.date() if clock_now < end else local.date() + timedelta(days=1)
     return datetime.combine(end_day, end, tzinfo=zone)
 
 
 def _customers_over_cap(deliveries: list[Delivery], *, now: datetime) -> set[int]:
+    """Customers already sent AMENDS_CUSTOMER_HOURLY_CAP messages in the last hour."""
     if not deliveries:
         return set()
-    rows = (
-        Delivery.objects.filter(
-            customer_id__in={d.customer_id for d in deliveries},
-            status__in=(DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
-            sent_at__gte=now - timedelta(hours=1),
+    customers = {d.customer_id for d in deliveries if d.customer_id is not None}
+    where, params = id_in("customer_id", list(customers))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT customer_id FROM comms_delivery WHERE {where} "  # noqa: S608
+            "AND status IN (%s, %s) AND sent_at >= %s GROUP BY customer_id HAVING COUNT(*) >= %s",
+            [
+                *params,
+                DeliveryStatus.SENT,
+                DeliveryStatus.DELIVERED,
+                connection.ops.adapt_datetimefield_value(now - timedelta(hours=1)),
+                settings.AMENDS_CUSTOMER_HOURLY_CAP,
+            ],
         )
-        .values("customer_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["customer_id"] for row in rows if row["n"] >= settings.AMENDS_CUSTOMER_HOURLY_CAP}
+        return {row[0] for row in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -140,35 +217,44 @@ def customer_impacts(deliveries: list[Delivery]) -> dict[int, CustomerImpact]:
     """Each customer's affected localities, products and own window, one query per outage."""
     by_outage: dict[int, set[int]] = defaultdict(set)
     for d in deliveries:
-        if d.notice.outage_id:
+        if d.notice.outage_id and d.customer_id is not None:
             by_outage[d.notice.outage_id].add(d.customer_id)
     details: dict[int, CustomerImpact] = {}
     for outage_id, customers in by_outage.items():
-        rows = Impact.objects.filter(outage_id=outage_id, customer_id__in=customers).values_list(
-            "customer_id",
-            "service__locality",
-            "service__product__name",
-            "window_start",
-            "window_end",
+        details.update(_impacts_in(outage_id, customers))
+    return details
+
+
+def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact]:
+    where, params = id_in("i.customer_id", list(customers))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.customer_id, s.locality, p.name, i.window_start, i.window_end "  # noqa: S608
+            "FROM outages_impact i JOIN network_service s ON s.id = i.service_id "
+            "JOIN network_product p ON p.id = s.product_id "
+            f"WHERE i.outage_id = %s AND {where}",
+            [outage_id, *params],
         )
-        areas: dict[int, set[str]] = defaultdict(set)
-        products: dict[int, set[str]] = defaultdict(set)
-        starts: dict[int, list[datetime]] = defaultdict(list)
-        ends: dict[int, list[datetime | None]] = defaultdict(list)
-        for customer_id, locality, product, start, end in rows:
-            areas[customer_id].add(locality.title())
-            products[customer_id].add(product)
-            starts[customer_id].append(start)
-            ends[customer_id].append(end)
-        for customer_id in customers:
-            closed = [e for e in ends[customer_id] if e is not None]
-            still_out = None in ends[customer_id] or not closed
-            details[customer_id] = CustomerImpact(
-                sorted(areas[customer_id]),
-                sorted(products[customer_id]),
-                min(starts[customer_id], default=None),
-                None if still_out else max(closed),
-            )
+        rows = cursor.fetchall()
+    areas: dict[int, set[str]] = defaultdict(set)
+    products: dict[int, set[str]] = defaultdict(set)
+    starts: dict[int, list[datetime]] = defaultdict(list)
+    ends: dict[int, list[datetime | None]] = defaultdict(list)
+    for customer_id, locality, product, start, end in rows:
+        areas[customer_id].add(locality.title())
+        products[customer_id].add(product)
+        starts[customer_id].append(moment(start))
+        ends[customer_id].append(None if end is None else moment(end))
+    details = {}
+    for customer_id in customers:
+        closed = [e for e in ends[customer_id] if e is not None]
+        still_out = None in ends[customer_id] or not closed
+        details[customer_id] = CustomerImpact(
+            sorted(areas[customer_id]),
+            sorted(products[customer_id]),
+            min(starts[customer_id], default=None),
+            None if still_out else max(closed),
+        )
     return details
 
 
@@ -205,18 +291,25 @@ def _scale(outage: Outage) -> str:
 
 
 def message_context(
-    notice: Notice, customer: Customer, affected: CustomerImpact = NO_IMPACT
+    notice: Notice, customer: Recipient, affected: CustomerImpact = NO_IMPACT
 ) -> dict[str, Any]:
     """The template variables (templating.VARIABLES) for one customer."""
+    return _with_recipient(_shared_context(notice), customer, affected)
+
+
+@dataclass(frozen=True)
+class SharedContext:
+    """What every recipient of a notice is told alike, worked out once per batch."""
+
+    variables: dict[str, Any]
+    outage: dict[str, Any] | None  # the outage's own facts; None for a notice without one
+    started_at: datetime | None  # when the outage started, for customers with no window
+
+
+def _shared_context(notice: Notice) -> SharedContext:
     outage = notice.outage
     site = settings.SITE_URL
-    context: dict[str, Any] = {
-        "customer": {
-            "first_name": templating.greeting_name(customer.preferred_name, customer.language),
-            "name": customer.name,
-            "segment": customer.segment,
-        },
-        "time_zone": customer.time_zone,
+    variables: dict[str, Any] = {
         "message": notice.message,
         "status_page_url": f"{site}/status/",
         "unsubscribe_url": f"{site}/comms/unsubscribe/",
@@ -228,24 +321,44 @@ def message_context(
         "outage": None,
         "outage_url": f"{site}/status/",
     }
-    if outage is not None:
+    if outage is None:
+        return SharedContext(variables, None, None)
+    variables["outage_url"] = f"{site}/status/{outage.reference}/"
+    facts = {
+        "reference": outage.reference,
+        "title": outage.title,
+        "summary": outage.public_summary,
+        # A phrase completing "likely caused by …": no full stop of its own.
+        "cause": outage.cause_public.strip().rstrip("."),
+        "etr": outage.etr,
+        "next_update_by": outage.next_update_by,
+        "scale": _scale_cached(outage),
+        "status": outage.get_status_display().lower(),
+        "classification": outage.get_classification_display().lower(),
+    }
+    return SharedContext(variables, facts, outage.started_at)
+
+
+def _with_recipient(
+    shared: SharedContext, customer: Recipient, affected: CustomerImpact
+) -> dict[str, Any]:
+    """One customer's context: the shared part (its dicts shared too: templates run in an
+    immutable sandbox) with their name, time zone and own view of the outage."""
+    context = dict(shared.variables)
+    context["customer"] = {
+        "first_name": templating.greeting_name(customer.preferred_name, customer.language),
+        "name": customer.name,
+        "segment": customer.segment,
+    }
+    context["time_zone"] = customer.time_zone
+    if shared.outage is not None:
         context["outage"] = {
-            "reference": outage.reference,
-            "title": outage.title,
-            "summary": outage.public_summary,
-            # A phrase completing "likely caused by …": no full stop of its own.
-            "cause": outage.cause_public.strip().rstrip("."),
+            **shared.outage,
             "areas": affected.areas,
             "services": affected.products,
-            "started_at": affected.started_at or outage.started_at,
-            "etr": outage.etr,
-            "next_update_by": outage.next_update_by,
-            "scale": _scale_cached(outage),
-            "status": outage.get_status_display().lower(),
-            "classification": outage.get_classification_display().lower(),
+            "started_at": affected.started_at or shared.started_at,
             "restored_at": affected.restored_at,
         }
-        context["outage_url"] = f"{site}/status/{outage.reference}/"
     return context
 
 

@@ -2,14 +2,18 @@
 
 At least once, never twice (ARCHITECTURE rule 1):
 
-* a worker *claims* a batch in its own short transaction (``status = sending`` with a lease),
-  so the claim is visible to every other worker before anything is sent;
+* a worker *claims* a batch in its own short transaction (``status = sending`` with a lease
+  and a token, see ``outbox``), so the claim is visible to every other worker before anything
+  is sent;
+* while it works on the batch its lease is renewed (``outbox.LeaseKeeper``), and before each
+  provider call it checks which rows it still holds and sends only those;
 * it sends *outside* any transaction, each message carrying its idempotency key;
 * it records each result with a conditional update (only rows it still holds);
 * a worker that dies leaves rows in ``sending`` whose lease expires; the sweeper puts them back
   in the queue and the next worker sends them again with the same keys, which a provider that
   honours idempotency keys drops (an SMTP server cannot: the repeat carries the same
-  Message-ID so that the receiving side can).
+  Message-ID so that the receiving side can). Only what was in flight at the death (one
+  provider call's messages) can arrive twice.
 
 Temporary failures are retried with exponential backoff and jitter up to ``MAX_ATTEMPTS``, then
 the delivery is dead; a permanent failure (or death) falls back to the customer's next channel.
@@ -29,65 +33,32 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from amends.comms import audience as audiences
+from amends.comms import outbox
 from amends.comms.channels.base import ChannelError, OutboundMessage, SendResult
 from amends.comms.channels.registry import channel_for
 from amends.comms.content import build_messages
-from amends.comms.models import OPEN_DELIVERY, Delivery, DeliveryStatus, Notice, NoticeStatus
+from amends.comms.models import (
+    OPEN_DELIVERY,
+    Delivery,
+    DeliveryStatus,
+    Notice,
+    NoticeStatus,
+    Subscriber,
+)
 from amends.comms.ratelimit import acquire
 
 log = logging.getLogger(__name__)
-
-
-def lease() -> timedelta:
-    return timedelta(seconds=settings.AMENDS_DELIVERY_LEASE_SECONDS)
 
 
 def _db(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def claim(notice_id: int, *, limit: int, now: datetime) -> list[int]:
-    """Take up to ``limit`` due deliveries of the notice, highest priority first.
-
-    The conditional ``status = 'queued'`` inside one UPDATE means two workers can never both
-    take a row; on PostgreSQL, SKIP LOCKED lets them take different rows without waiting.
-    """
-    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The CTE picks the rows once; an IN (subquery … LIMIT) may be re-evaluated by
-        # PostgreSQL and take more rows than asked for.
-        cursor.execute(
-            "WITH picked AS (SELECT id FROM comms_delivery WHERE notice_id = %s AND status = %s "
-            f"AND next_attempt_at <= %s ORDER BY priority, id LIMIT %s{skip_locked}) "
-            "UPDATE comms_delivery SET status = %s, lease_until = %s, attempts = attempts + 1 "
-            "FROM picked WHERE comms_delivery.id = picked.id AND comms_delivery.status = %s "
-            "RETURNING comms_delivery.id",
-            [
-                notice_id,
-                DeliveryStatus.QUEUED,
-                _db(now),
-                limit,
-                DeliveryStatus.SENDING,
-                _db(now + lease()),
-                DeliveryStatus.QUEUED,
-            ],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
-
-
-def sweep(*, now: datetime | None = None) -> int:
-    """Put deliveries whose worker's lease expired back in the queue; returns how many."""
-    now = now or timezone.now()
-    # They keep their due time (it had come when they were claimed), so they go next.
-    return Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
-        status=DeliveryStatus.QUEUED, lease_until=None
-    )
-
-
 def release_held(notice: Notice) -> int:
     """Queue held messages of customers whose mobile service is back."""
     down, params = audiences.mobile_down_sql(notice)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        audiences.prepare_for_audience(notice)
         # NOT EXISTS (an anti-join), not NOT IN: over a national mobile outage the NOT IN
         # set would not fit in memory and PostgreSQL would rescan it for every row.
         cursor.execute(
@@ -113,17 +84,23 @@ class BatchOutcome:
     deferred: int = 0
 
 
-def process(ids: list[int]) -> BatchOutcome:
-    """Send claimed deliveries; every one ends sent, queued again, failed or dead."""
+def process(claimed: outbox.Claim) -> BatchOutcome:
+    """Send a claimed batch; every row ends sent, queued again, failed or dead (or, if the
+    claim lost it meanwhile, with whoever holds it now)."""
     outcome = BatchOutcome()
-    deliveries = _load(ids)
-    prepared = build_messages(deliveries)
-    for delivery, until in prepared.deferred:
-        _requeue(delivery, at=until, error="", count_attempt=False)
+    prepared = build_messages(_with_recipients(claimed.deliveries))
+    outbox.requeue(
+        claimed.token,
+        [
+            outbox.Retry(delivery.pk, until, "", delivery.attempts - 1)  # not a try
+            for delivery, until in prepared.deferred
+        ],
+    )
     outcome.deferred = len(prepared.deferred)
     if prepared.unrenderable:  # no template for that channel: retrying cannot help
         _record(
             "render",
+            claimed.token,
             [d for d, _ in prepared.unrenderable],
             [
                 SendResult(d.pk, ok=False, error=error, permanent=True)
@@ -135,16 +112,38 @@ def process(ids: list[int]) -> BatchOutcome:
     for delivery, message in prepared.ready:
         by_channel.setdefault(delivery.channel, []).append((delivery, message))
     for capability, pairs in by_channel.items():
-        _send(capability, pairs, outcome)
+        _send(capability, claimed, pairs, outcome)
     return outcome
 
 
+def _with_recipients(deliveries: list[Delivery]) -> list[Delivery]:
+    """The rows with their notice (and outage) as they are now, and status subscribers."""
+    notices = Notice.objects.select_related("outage").in_bulk({d.notice_id for d in deliveries})
+    subscribers = Subscriber.objects.in_bulk({d.subscriber_id for d in deliveries} - {None})
+    for delivery in deliveries:
+        delivery.notice = notices[delivery.notice_id]
+        if delivery.subscriber_id is not None:
+            delivery.subscriber = subscribers[delivery.subscriber_id]
+    return deliveries
+
+
 def _send(
-    capability: str, pairs: list[tuple[Delivery, OutboundMessage]], outcome: BatchOutcome
+    capability: str,
+    claimed: outbox.Claim,
+    pairs: list[tuple[Delivery, OutboundMessage]],
+    outcome: BatchOutcome,
 ) -> None:
     channel = channel_for(capability)
     for start in range(0, len(pairs), channel.batch_size):
         chunk = pairs[start : start + channel.batch_size]
+        # Only what the claim still holds (a stalled worker's rows may be another's now).
+        held = outbox.confirm(claimed, [d.pk for d, _ in chunk], now=timezone.now())
+        if len(held) < len(chunk):
+            lost = len(chunk) - len(held)
+            log.warning("claim %s lost %d rows to another worker", claimed.token, lost)
+            chunk = [(d, m) for d, m in chunk if d.pk in held]
+        if not chunk:
+            continue
         acquire(channel.name, len(chunk), rate=channel.rate_per_second)
         try:
             results = channel.send_batch([message for _, message in chunk])
@@ -153,109 +152,54 @@ def _send(
                 SendResult(d.pk, ok=False, error=exc.message, permanent=exc.permanent)
                 for d, _ in chunk
             ]
-        _record(channel.name, [delivery for delivery, _ in chunk], results, outcome)
+        _record(channel.name, claimed.token, [d for d, _ in chunk], results, outcome)
 
 
 def _record(
-    provider: str, chunk: list[Delivery], results: list[SendResult], outcome: BatchOutcome
+    provider: str,
+    token: int,
+    chunk: list[Delivery],
+    results: list[SendResult],
+    outcome: BatchOutcome,
 ) -> None:
     now = timezone.now()
     by_id = {result.delivery_id: result for result in results}
+    sent: list[tuple[int, str]] = []
+    retries: list[outbox.Retry] = []
+    finals: list[outbox.Final] = []
     failed_for_good: list[Delivery] = []
-    sent_ids = []
     for delivery in chunk:
         result = by_id.get(delivery.pk) or SendResult(
             delivery.pk, ok=False, error="no result from the provider"
         )
         if result.ok:
-            sent_ids.append((delivery.pk, result.provider_id))
+            sent.append((delivery.pk, result.provider_id))
         elif not result.permanent and delivery.attempts < settings.AMENDS_MAX_ATTEMPTS:
-            _requeue(delivery, at=now + backoff(delivery.attempts), error=result.error)
-            outcome.retried += 1
+            at = now + backoff(delivery.attempts)
+            retries.append(outbox.Retry(delivery.pk, at, result.error, delivery.attempts))
         else:
             status = DeliveryStatus.FAILED if result.permanent else DeliveryStatus.DEAD
-            _finish(delivery, status=status, error=result.error, provider=provider, now=now)
+            finals.append(outbox.Final(delivery.pk, status, result.error))
             failed_for_good.append(delivery)
-            outcome.failed += 1
-    _mark_sent(sent_ids, provider=provider, now=now)
-    outcome.sent += len(sent_ids)
-    for notice_id in {d.notice_id for d in failed_for_good}:
-        customers = [d.customer_id for d in failed_for_good if d.notice_id == notice_id]
-        fall_back(
-            Notice.objects.get(pk=notice_id), customers, failed_channel=failed_for_good[0].channel
-        )
+    with transaction.atomic():
+        outbox.mark_sent(token, sent, provider=provider, now=now)
+        outbox.requeue(token, retries)
+        outbox.finish(token, finals, provider=provider, now=now)
+    outcome.sent += len(sent)
+    outcome.retried += len(retries)
+    outcome.failed += len(finals)
+    _fall_back_from(failed_for_good)
 
 
-_CUSTOMER_FIELDS = (
-    "name",
-    "preferred_name",
-    "segment",
-    "language",
-    "time_zone",
-    "quiet_hours_start",
-    "quiet_hours_end",
-)
-
-
-def _load(ids: list[int]) -> list[Delivery]:
-    """The claimed rows with what rendering needs; each notice (and outage) loaded once."""
-    deliveries = list(
-        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.SENDING)
-        .select_related("customer")
-        .only(
-            "notice_id",
-            "customer_id",
-            "channel",
-            "address",
-            "language",
-            "priority",
-            "attempts",
-            *(f"customer__{name}" for name in _CUSTOMER_FIELDS),
-        )
-        .order_by("priority", "id")
-    )
-    notices = Notice.objects.select_related("outage").in_bulk({d.notice_id for d in deliveries})
-    for delivery in deliveries:
-        delivery.notice = notices[delivery.notice_id]
-    return deliveries
-
-
-def _mark_sent(sent: list[tuple[int, str]], *, provider: str, now: datetime) -> None:
-    """One statement for the batch, each row only if this worker still holds it."""
-    if not sent:
-        return
-    rows = ", ".join(["(%s, %s)"] * len(sent))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH done(id, provider_id) AS (VALUES {rows}) "
-            "UPDATE comms_delivery SET status = %s, provider = %s, "
-            "provider_id = done.provider_id, sent_at = %s, lease_until = NULL, error = '' "
-            "FROM done WHERE comms_delivery.id = done.id AND comms_delivery.status = %s",
-            [
-                *(value for pair in sent for value in pair),
-                DeliveryStatus.SENT,
-                provider,
-                _db(now),
-                DeliveryStatus.SENDING,
-            ],
-        )
-
-
-def _requeue(delivery: Delivery, *, at: datetime, error: str, count_attempt: bool = True) -> None:
-    attempts = delivery.attempts if count_attempt else delivery.attempts - 1
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.QUEUED,
-        next_attempt_at=at,
-        lease_until=None,
-        error=error[:2000],
-        attempts=attempts,
-    )
-
-
-def _finish(delivery: Delivery, *, status: str, error: str, provider: str, now: datetime) -> None:
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=status, error=error[:2000], provider=provider, lease_until=None, finished_at=now
-    )
+def _fall_back_from(failed_for_good: list[Delivery]) -> None:
+    # A status subscriber has one channel only: nothing to fall back to.
+    customers: dict[int, list[int]] = {}
+    for delivery in failed_for_good:
+        if delivery.customer_id is not None:
+            customers.setdefault(delivery.notice_id, []).append(delivery.customer_id)
+    for notice_id, customer_ids in customers.items():
+        notice = Notice.objects.get(pk=notice_id)
+        fall_back(notice, customer_ids, failed_channel=failed_for_good[0].channel)
 
 
 def fall_back(notice: Notice, customer_ids: list[int], *, failed_channel: str) -> int:
@@ -280,17 +224,20 @@ def run_notice(notice_id: int, *, batch: int | None = None, budget_seconds: floa
     notice = Notice.objects.get(pk=notice_id)
     if notice.status != NoticeStatus.SENDING:
         return "done"
-    sweep()
+    outbox.sweep()
     release_held(notice)
     deadline = time.monotonic() + budget_seconds
     size = batch or settings.AMENDS_DISPATCH_BATCH
-    while time.monotonic() < deadline:
-        ids = claim(notice_id, limit=size, now=timezone.now())
-        if not ids:
-            break
-        process(ids)
-    else:
-        return "more"
+    with outbox.LeaseKeeper() as keeper:
+        while time.monotonic() < deadline:
+            claimed = outbox.claim(notice_id, limit=size, now=timezone.now())
+            if not claimed.deliveries:
+                break
+            keeper.hold(claimed)
+            process(claimed)
+            keeper.hold(None)
+        else:
+            return "more"
     return _settle(notice)
 
 

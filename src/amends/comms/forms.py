@@ -75,7 +75,11 @@ def _outage_choices(selected: str) -> list[tuple[str, str]]:
 class ComposeForm(forms.Form):
     outage = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(label="Kind of notice", choices=NoticeKind.choices)
-    audience = forms.ChoiceField(label="Who receives it", choices=Audience.choices)
+    audience = forms.ChoiceField(
+        label="Who receives it",
+        # Status subscribers are told by the status page itself, on every public change.
+        choices=[(v, label) for v, label in Audience.choices if v != Audience.SUBSCRIBERS],
+    )
     segment = forms.ChoiceField(
         label="Segment",
         choices=[("", "—"), *Segment.choices],

@@ -1,5 +1,8 @@
-"""Two-way SMS: understand STATUS, STOP, START and STILL OUT; keep everything else as an
-inbound contact linked to the customer and outage. Nothing a person sends us is dropped."""
+"""Two-way SMS: understand STATUS, STOP, START, STILL OUT and (from status subscribers) YES;
+keep everything else as an inbound contact linked to the customer and outage. Nothing a person
+sends us is dropped. STOP ends a number's status-page subscriptions as well as a customer's
+outage texts; START gives a customer theirs back, but a subscription needs a new sign-up (and
+its confirmation), so an old reply cannot re-subscribe a number that changed hands."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from amends.comms.models import InboundMessage, Keyword
+from amends.comms import subscriber_messages, subscribers
+from amends.comms.models import InboundMessage, Keyword, Subscriber
 from amends.core import audit
 from amends.network.models import Customer
 from amends.outages.models import Impact, Outage
@@ -27,6 +31,7 @@ _KEYWORDS = {
     "UNSTOP": Keyword.START,
     "STILL OUT": Keyword.STILL_OUT,
     "STILLOUT": Keyword.STILL_OUT,
+    "YES": Keyword.CONFIRM,
 }
 
 
@@ -83,6 +88,13 @@ def _status_reply(customer: Customer | None, outage: Outage | None, affected: bo
     )
 
 
+def _confirm_reply(confirmed: list[Subscriber]) -> str:
+    if not confirmed:
+        return ""
+    topics = ", ".join(subscriber_messages.topic_words(s, "en") for s in confirmed)
+    return f"Thanks: we'll text you about {topics}. Reply STOP to stop."
+
+
 @transaction.atomic
 def receive_sms(*, sender: str, text: str, provider_id: str = "") -> InboundResult:
     number = _e164(sender)
@@ -107,6 +119,12 @@ def receive_sms(*, sender: str, text: str, provider_id: str = "") -> InboundResu
             if consent
             else "You won't get outage texts from us any more. Reply START to get them again."
         )
+        if not consent:
+            subscribers.unsubscribe_number(number)
+    elif keyword == Keyword.STOP and subscribers.unsubscribe_number(number):
+        reply = "You won't get status texts from us any more."
+    elif keyword == Keyword.CONFIRM:
+        reply = _confirm_reply(subscribers.confirm_by_reply(number))
     elif keyword == Keyword.STILL_OUT and customer is not None and outage is not None:
         reopened = outage_still_out(actor=f"sms:{number}", outage=outage, customer_id=customer.pk)
         reply = (

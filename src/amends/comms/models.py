@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from amends.network.models import Customer
-from amends.outages.models import Outage
+from amends.outages.models import Outage, Update
 
 
 class NoticeKind(models.TextChoices):
@@ -71,6 +71,7 @@ class Audience(models.TextChoices):
     RESTORED = "restored", "Those restored"
     SEGMENT = "segment", "A segment of those affected"
     LIST = "list", "A list of customers"
+    SUBSCRIBERS = "subscribers", "Status page subscribers"
 
 
 class NoticeStatus(models.TextChoices):
@@ -107,11 +108,28 @@ class Notice(models.Model):
     supersedes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_by"
     )
+    update = models.ForeignKey(
+        Update,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The public timeline entry a status-subscriber notice tells about.",
+    )
     recipients = models.IntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["update", "audience"],
+                condition=Q(update__isnull=False),
+                name="notice_once_per_update",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -138,18 +156,102 @@ class Priority(models.IntegerChoices):
     EVERYONE = 2, "Everyone else"
 
 
-class Delivery(models.Model):
-    """One message to one customer on one channel: the outbox row.
+class SubscriptionTopic(models.TextChoices):
+    POSTCODE = "postcode", "Postcode"
+    STATE = "state", "State or territory"
+    PRODUCT = "product", "Product"
 
-    Created set-based when a notice is approved; claimed by a worker with a lease
-    (``status = sending``, ``lease_until``), so a crashed worker's batch is taken over after
-    the lease expires; the ``idempotency_key`` goes to the provider so that a batch sent again
-    after a crash is not delivered twice.
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+SUBSCRIBER_CHANNELS = (Capability.EMAIL, Capability.SMS, Capability.WEBHOOK)
+
+
+class Subscriber(models.Model):
+    """Anyone (customer or not) who asked the status page to tell them about outages in one
+    postcode, state or product (``topic`` + ``value``: ``postcode``/``2000``, ``state``/``NSW``,
+    ``product``/product code) on one channel and address.
+
+    A row is one subscription; one address may hold several. Nothing but the confirmation is
+    sent until it is confirmed (double opt-in). Its links' tokens are derived from the random
+    ``token_salt`` under the secret key and looked up by their SHA-256 (see
+    ``amends.comms.subscribers``), so the database never holds a usable token.
     """
 
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Capability.choices)
+    address = models.CharField(max_length=255, help_text="Email, E.164 mobile or webhook URL.")
+    topic = models.CharField(max_length=10, choices=SubscriptionTopic.choices)
+    value = models.CharField(max_length=64)
+    language = models.CharField(max_length=16, default="en")
+    status = models.CharField(
+        max_length=12, choices=SubscriberStatus.choices, default=SubscriberStatus.PENDING
+    )
+    token_salt = models.CharField(max_length=32)
+    confirm_hash = models.CharField(max_length=64, unique=True)
+    unsubscribe_hash = models.CharField(max_length=64, unique=True)
+    code_attempts = models.SmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    confirm_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address", "topic", "value"], name="subscriber_unique_topic"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["topic", "value"], name="subscriber_topic"),
+            models.Index(fields=["channel", "address"], name="subscriber_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} subscriber #{self.pk} to {self.topic} {self.value} ({self.status})"
+
+
+class Delivery(models.Model):
+    """One message to one customer or status-page subscriber on one channel: the outbox row.
+
+    Created set-based when a notice is approved; claimed by a worker with a lease
+    (``status = sending``, ``lease_until``, ``lease_token``; renewed while the worker is busy
+    with it), so a crashed worker's batch is taken over after the lease expires; the
+    ``idempotency_key`` goes to the provider so that a batch sent again after a crash is not
+    delivered twice.
+    """
+
+    # No database-level foreign keys and no automatic indexes on these three: a notice's rows
+    # are written by one INSERT … SELECT that takes its ids from the rows it joins, and a
+    # constraint would check every one of a million rows again at commit; the indexes below
+    # (Meta) cover each lookup by notice, customer or subscriber.
+    notice = models.ForeignKey(
+        Notice,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_constraint=False,
+        db_index=False,
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    subscriber = models.ForeignKey(
+        Subscriber,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        db_constraint=False,
+        db_index=False,
     )
     channel = models.CharField(max_length=10, choices=Capability.choices)
     address = models.CharField(max_length=255)
@@ -161,6 +263,10 @@ class Delivery(models.Model):
     attempts = models.SmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Which claim holds the row while it is ``sending`` (random per claimed batch): a worker
+    # renews, records and sends only the rows that still carry its own token, never a batch
+    # the sweeper gave to another worker after its lease ran out.
+    lease_token = models.BigIntegerField(null=True, blank=True)
     provider = models.CharField(max_length=30, blank=True)
     provider_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
@@ -170,25 +276,67 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False, subscriber__isnull=True)
+                | Q(customer__isnull=True, subscriber__isnull=False),
+                name="delivery_one_recipient",
+            ),
             models.UniqueConstraint(
-                fields=["notice", "customer", "channel"], name="delivery_one_per_channel"
+                fields=["notice", "customer", "channel"],
+                condition=Q(customer__isnull=False),
+                name="delivery_one_per_customer_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "subscriber", "channel"],
+                condition=Q(subscriber__isnull=False),
+                name="delivery_one_per_subscriber_channel",
             ),
         ]
+        # Every index is written for each of a notice's million rows, and again for each
+        # status change: only what a lookup needs, partial where most rows have nothing to
+        # index (queued rows have no provider id and were sent nothing yet).
         indexes = [
+            # Claims (status, priority order), progress counts and lookups by notice.
             models.Index(fields=["notice", "status", "priority", "id"], name="delivery_work_queue"),
+            # A claim's rows, by its token (and expired leases, for the sweeper). Dead entries
+            # pile up here while a big notice is sent (every row passes through sending):
+            # looking a token up finds its own rows without stepping over them.
             models.Index(
-                fields=["lease_until"], name="delivery_leases", condition=Q(status="sending")
+                fields=["lease_token"], name="delivery_leases", condition=Q(status="sending")
             ),
-            models.Index(fields=["provider", "provider_id"], name="delivery_provider_id"),
-            models.Index(fields=["customer"], name="delivery_customer"),
+            # Receipts, by the provider's message id.
+            models.Index(
+                fields=["provider", "provider_id"],
+                name="delivery_provider_id",
+                condition=~Q(provider_id=""),
+            ),
+            # What a customer was sent, and when (the hourly cap).
+            models.Index(
+                fields=["customer", "sent_at"],
+                name="delivery_customer_sent",
+                condition=Q(sent_at__isnull=False),
+            ),
+            models.Index(
+                fields=["subscriber"],
+                name="delivery_subscriber",
+                condition=Q(subscriber__isnull=False),
+            ),
         ]
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:
-        return f"{self.channel} to customer {self.customer_id} ({self.status})"
+        return f"{self.channel} to {self.recipient_label} ({self.status})"
+
+    @property
+    def recipient_label(self) -> str:
+        if self.subscriber_id is not None:
+            return f"subscriber {self.subscriber_id}"
+        return f"customer {self.customer_id}"
 
     @property
     def idempotency_key(self) -> str:
+        if self.subscriber_id is not None:
+            return f"n{self.notice_id}-s{self.subscriber_id}-{self.channel}"
         return f"n{self.notice_id}-c{self.customer_id}-{self.channel}"
 
 
@@ -208,6 +356,7 @@ class Keyword(models.TextChoices):
     STOP = "stop", "STOP"
     START = "start", "START"
     STILL_OUT = "still_out", "STILL OUT"
+    CONFIRM = "confirm", "YES (confirm a subscription)"
     NONE = "", "Free text"
 
 

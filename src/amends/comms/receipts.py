@@ -45,7 +45,7 @@ _CHUNK = 500  # ids per statement, well inside SQLite's limit on query parameter
 class _Moved:
     provider_id: str
     notice_id: int
-    customer_id: int
+    customer_id: int | None  # None: a status subscriber's message
     channel: str
     status: str
 
@@ -111,7 +111,7 @@ def _fall_back(provider: str, failed: list[_Moved]) -> None:
     """Each customer's next channel, per notice and failed channel, as dispatch does."""
     by_notice: dict[tuple[int, str], list[int]] = {}
     for row in failed:
-        if row.channel in _FALLS_BACK:
+        if row.channel in _FALLS_BACK and row.customer_id is not None:
             by_notice.setdefault((row.notice_id, row.channel), []).append(row.customer_id)
     for (notice_id, channel), customer_ids in by_notice.items():
         notice = _reopened(notice_id, provider=provider)

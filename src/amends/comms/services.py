@@ -57,6 +57,12 @@ def notice_create(
         raise AmendsError(
             f"{audience!r} is not an audience ({', '.join(Audience.values)})", field="audience"
         )
+    if audience == Audience.SUBSCRIBERS:
+        raise AmendsError(
+            "status subscribers are told on every public change of an outage; "
+            "post a public update instead",
+            field="audience",
+        )
     if audience != Audience.LIST and outage is None:
         raise AmendsError("this audience needs an outage", field="outage")
     if audience == Audience.SEGMENT and segment not in Segment.values:
@@ -180,6 +186,7 @@ def _supersede_older(notice: Notice) -> list[int]:
             ),
         )
         .exclude(pk=notice.pk)
+        .exclude(audience=Audience.SUBSCRIBERS)  # they supersede among themselves
     )
     superseded = []
     for old in older:

@@ -10,9 +10,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from amends.comms import dispatch
+from amends.comms import outbox
 from amends.comms.models import Delivery, DeliveryStatus, NoticeStatus
 from amends.comms.tasks import dispatch_notice
+from amends.core.housekeeping import housekeeping
 
 log = logging.getLogger(__name__)
 TASK_PATH = dispatch_notice.module_path
@@ -24,7 +25,7 @@ def resume_stalled() -> list[int]:
     A task a dead worker was running stays "running" for ever in the task table, so only a
     task still waiting ("ready") counts as someone coming for the notice.
     """
-    requeued = dispatch.sweep()
+    requeued = outbox.sweep()
     due = set(
         Delivery.objects.filter(
             notice__status=NoticeStatus.SENDING,
@@ -53,6 +54,7 @@ def run_forever(interval: float, stop: threading.Event) -> None:
     while not stop.wait(interval):
         try:
             resume_stalled()
+            housekeeping()  # expired public-form rate-limit rows
         except Exception:  # keep sweeping; the next round retries
             log.exception("sweeper round failed")
         finally:

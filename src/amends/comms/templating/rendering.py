@@ -144,7 +144,9 @@ def render_part(
         return " ".join(output.split())
     if part == "html":
         return output.strip()
-    text = _BLANK_RUNS.sub("\n\n", "\n".join(line.rstrip() for line in output.splitlines()))
+    text = "\n".join(line.rstrip() for line in output.splitlines())
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
     if channel == "webhook":
         try:
             json.loads(text)
@@ -152,6 +154,29 @@ def render_part(
             problem = Problem(part, None, f"the document it makes is not valid JSON: {error}")
             raise TemplateProblem(problem, template=origin) from error
     return text.strip()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What rendering one kind × channel × language takes: the language the wording is in,
+    where it comes from (for error messages) and the non-empty parts' sources."""
+
+    language: str
+    origin: str
+    parts: tuple[tuple[str, str], ...]
+
+
+def _plan(language: str, origin: str, channel: str, sources: Mapping[str, str]) -> _Plan:
+    parts = tuple((part, sources[part]) for part in PARTS[channel] if sources.get(part, "").strip())
+    return _Plan(language, origin, parts)
+
+
+@lru_cache(maxsize=1024)
+def _default_plan(kind: str, channel: str, language: str) -> _Plan:
+    """The shipped wording's plan, worked out once per process (a mass send renders the same
+    few combinations hundreds of thousands of times)."""
+    used, sources = default_sources(kind, channel, language)
+    return _plan(used, f"default {used}/{kind}/{channel}", channel, sources)
 
 
 def render(
@@ -168,20 +193,20 @@ def render(
     if channel not in PARTS:
         raise MissingTemplate(f"no channel called {channel!r}")
     if override is not None:
-        used, origin = override.language, f"template {override}"
         sources = {"subject": override.subject, "text": override.body, "html": override.html}
+        plan = _plan(override.language, f"template {override}", channel, sources)
     else:
-        used, sources = default_sources(kind, channel, language)
-        origin = f"default {used}/{kind}/{channel}"
+        plan = _default_plan(kind, channel, language)
     parts = dict.fromkeys(("subject", "text", "html"), "")
-    for part in PARTS[channel]:
-        if sources.get(part, "").strip():
-            parts[part] = render_part(
-                part,
-                sources[part],
-                channel=channel,
-                language=used,
-                context=context,
-                origin=origin,
-            )
-    return Rendered(subject=parts["subject"], text=parts["text"], html=parts["html"], language=used)
+    for part, source in plan.parts:
+        parts[part] = render_part(
+            part,
+            source,
+            channel=channel,
+            language=plan.language,
+            context=context,
+            origin=plan.origin,
+        )
+    return Rendered(
+        subject=parts["subject"], text=parts["text"], html=parts["html"], language=plan.language
+    )

@@ -25,7 +25,7 @@ from amends.comms.channels.http_errors import (
     pooled_client,
 )
 from amends.comms.channels.sending import failed, send_each, sent
-from amends.comms.channels.sms_http.template import Json, fill, parse_template
+from amends.comms.channels.sms_http.template import Json, compile_filler, parse_template
 from amends.env import ConfigurationError
 
 __all__ = ["HttpSmsChannel", "from_settings"]
@@ -49,7 +49,7 @@ class HttpSmsChannel:
         self.batch = batch
         self.batch_size = batch_size
         self.rate_per_second = rate_per_second
-        self._template = template
+        self._fill = compile_filler(template)
         self._client = client
 
     def send_batch(self, messages: list[OutboundMessage]) -> list[SendResult]:
@@ -58,7 +58,7 @@ class HttpSmsChannel:
         return send_each(messages, self._send_one)
 
     def _send_one(self, message: OutboundMessage) -> SendResult:
-        body = fill(self._template, message)
+        body = self._fill(message)
         headers = {"Idempotency-Key": message.idempotency_key}
         try:
             response = self._client.post(self.url, json=body, headers=headers)
@@ -74,7 +74,7 @@ class HttpSmsChannel:
 
     def _send_all(self, messages: list[OutboundMessage]) -> list[SendResult]:
         """One request for the batch; any failure of the request as a whole is the batch's."""
-        body = {"messages": [fill(self._template, m) for m in messages]}
+        body = {"messages": [self._fill(m) for m in messages]}
         keys = "\n".join(m.idempotency_key for m in messages)
         headers = {"Idempotency-Key": hashlib.sha256(keys.encode()).hexdigest()}
         try:
