@@ -8,7 +8,8 @@
 2. Sends a notice to about N recipients (default 200,000; every one by SMS) through two
    ``amends worker`` processes to a local sink provider (HTTP batch endpoint, 500 per request,
    in its own process): claim with lease → render (Jinja) → POST → record. Ours = recipients /
-   seconds from release to the last delivery recorded.
+   seconds from release to the last delivery recorded, once the workers have done the tasks
+   queued before (the status page publications of the outage's changes).
 3. The floor: a bare script posting the same number of pre-rendered messages, 500 per request,
    to the same sink.
 
@@ -90,6 +91,8 @@ def run(tmp: Path, url: str, sink_url: str, *, size: int, audience: int) -> dict
     )
     ours, sent = time_dispatch(url, sink_url, size=size)
     floor = time_floor(sink_url, messages=sent)
+    # The machine may be shared: how busy it was says how far to trust the rates.
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"ours:  {sent:,} messages in {ours:.2f} s = {sent / ours:,.0f} messages/s "
         "(two workers; target ≥ 5,000/s)"

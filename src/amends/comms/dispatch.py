@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from amends.comms import audience as audiences
 from amends.comms import outbox
-from amends.comms.channels.base import ChannelError, OutboundMessage, SendResult
+from amends.comms.channels.base import Channel, ChannelError, OutboundMessage, SendResult
 from amends.comms.channels.registry import channel_for
 from amends.comms.content import build_messages
 from amends.comms.models import (
@@ -135,24 +135,31 @@ def _send(
 ) -> None:
     channel = channel_for(capability)
     for start in range(0, len(pairs), channel.batch_size):
-        chunk = pairs[start : start + channel.batch_size]
-        # Only what the claim still holds (a stalled worker's rows may be another's now).
-        held = outbox.confirm(claimed, [d.pk for d, _ in chunk], now=timezone.now())
-        if len(held) < len(chunk):
-            lost = len(chunk) - len(held)
-            log.warning("claim %s lost %d rows to another worker", claimed.token, lost)
-            chunk = [(d, m) for d, m in chunk if d.pk in held]
-        if not chunk:
-            continue
-        acquire(channel.name, len(chunk), rate=channel.rate_per_second)
-        try:
-            results = channel.send_batch([message for _, message in chunk])
-        except ChannelError as exc:
-            results = [
-                SendResult(d.pk, ok=False, error=exc.message, permanent=exc.permanent)
-                for d, _ in chunk
-            ]
-        _record(channel.name, claimed.token, [d for d, _ in chunk], results, outcome)
+        _call(channel, claimed, pairs[start : start + channel.batch_size], outcome)
+
+
+def _call(
+    channel: Channel,
+    claimed: outbox.Claim,
+    chunk: list[tuple[Delivery, OutboundMessage]],
+    outcome: BatchOutcome,
+) -> None:
+    # Only what the claim still holds (a stalled worker's rows may be another's now).
+    held = outbox.confirm(claimed, [d.pk for d, _ in chunk], now=timezone.now())
+    if len(held) < len(chunk):
+        lost = len(chunk) - len(held)
+        log.warning("claim %s lost %d rows to another worker", claimed.token, lost)
+        chunk = [(d, m) for d, m in chunk if d.pk in held]
+    if not chunk:
+        return
+    acquire(channel.name, len(chunk), rate=channel.rate_per_second)
+    try:
+        results = channel.send_batch([message for _, message in chunk])
+    except ChannelError as exc:
+        results = [
+            SendResult(d.pk, ok=False, error=exc.message, permanent=exc.permanent) for d, _ in chunk
+        ]
+    _record(channel.name, claimed.token, [d for d, _ in chunk], results, outcome)
 
 
 def _record(

@@ -137,11 +137,16 @@ def confirm(claimed: Claim, ids: Sequence[int], *, now: datetime) -> set[int]:
 
 def renew(claimed: Claim, *, now: datetime) -> int:
     """Extend the lease of the claim's rows (by primary key: see confirm). A row that left
-    ``sending`` meanwhile keeps a lease it no longer needs; only ``sending`` rows are swept."""
+    ``sending`` meanwhile keeps a lease it no longer needs; only ``sending`` rows are swept.
+
+    Rows locked at this moment (the worker is recording them) are skipped, never waited for:
+    the keeper's thread and the worker must not wait on each other's rows.
+    """
     where, params = id_in("id", claimed.ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE comms_delivery SET lease_until = %s WHERE {where} AND lease_token = %s",  # noqa: S608
+            "UPDATE comms_delivery SET lease_until = %s WHERE id IN (SELECT id FROM "  # noqa: S608
+            f"comms_delivery WHERE {where} AND lease_token = %s{_skip_locked()})",
             [_db(now + lease()), *params, claimed.token],
         )
         return int(cursor.rowcount)
