@@ -92,6 +92,8 @@ def _move(provider: str, ids: list[str], *, status: str, error: str) -> list[_Mo
     sql = (
         "UPDATE comms_delivery SET status = %s, error = %s, finished_at = %s "  # noqa: S608
         f"WHERE provider = %s AND provider_id IN ({_marks(ids)}) "
+        # Repeats the partial index's own condition so SQLite's planner can use it.
+        "AND NOT (provider_id = '') "
         f"AND status IN ({_marks(sources)}) "
         "RETURNING provider_id, notice_id, customer_id, channel"
     )

@@ -30,7 +30,7 @@ from amends.network.importer.rows import RowParser
 from amends.network.importer.specs import IMPORT_ORDER, KINDS, KindSpec
 from amends.network.importer.staging import STAGE, Dialect
 
-__all__ = ["IMPORT_ORDER", "KINDS", "ImportRejected", "ImportResult", "run_import"]
+__all__ = ["IMPORT_ORDER", "KINDS", "ImportRejected", "ImportResult", "run_import", "stage_file"]
 
 
 @dataclass
@@ -95,7 +95,7 @@ def run_import(kind: str, path: Path, *, actor: audit.Actor, dry_run: bool = Fal
         with transaction.atomic():
             dialect.create_stage(spec)
             with watch("read"):
-                _stage_file(dialect, spec, path, report)
+                stage_file(dialect, spec, path, report)
             rows, created, updated = _check_and_merge(dialect, spec, path, report, watch)
             result = ImportResult(
                 kind,
@@ -121,7 +121,11 @@ def run_import(kind: str, path: Path, *, actor: audit.Actor, dry_run: bool = Fal
     return result
 
 
-def _stage_file(dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport) -> None:
+def stage_file(dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport) -> None:
+    """Parse ``path`` row by row into the dialect's staging table, collecting problems.
+
+    Also used by the remedy confirmation import, which stages billing's answers the same way.
+    """
     parser = RowParser(spec)
     with (
         open_source(path, spec, fast=dialect.copies_csv) as source,

@@ -25,8 +25,7 @@ from django.utils import timezone
 
 from amends.core import audit
 from amends.core.errors import AmendsError
-from amends.network.importer import ProblemReport, fields, merge
-from amends.network.importer import _stage_file as stage_file  # the importer's own staging
+from amends.network.importer import ProblemReport, fields, merge, stage_file
 from amends.network.importer.reader import FileRejected, Problem
 from amends.network.importer.specs import Column, KindSpec
 from amends.network.importer.staging import STAGE, Dialect

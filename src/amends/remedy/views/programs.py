@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -260,6 +261,7 @@ def calculation_detail(request: HttpRequest, reference: str, version: int) -> Ht
         "rows": [{"e": e, "amount": format_cents(e.total_cents)} for e in page.object_list],
         "exclusion": exclusion,
         "customer": customer,
+        "query": urlencode({"exclusion": exclusion, "customer": customer}),
         "exclusions": [(value, label) for value, label in Exclusion.choices if value],
     }
     return render(request, "remedy/programs/calculation.html", context)
