@@ -2,13 +2,15 @@
 
 Stages (CTEs), all set-based, the same on SQLite and PostgreSQL:
 
-1. ``windows``: each impact window cut at ``as_of`` (a window still open counts to it); a
-   service's windows from several outages merged into islands (gaps and islands), so the same
-   hour is never counted twice; per service its merged seconds; per customer the union of
-   their covered services' windows (islands again), for the minimum-duration rule.
+1. ``windows``: each impact window cut at ``as_of`` (a window still open counts to it), with
+   its service's charge and product and its customer's segment; a sweep per customer over
+   their covered services' windows, so that the union is counted once (for the minimum-duration
+   rule and the time shown); a service's windows from several outages merged (gaps and
+   islands); per service its merged seconds.
 2. ``amounts``: each service's basis amount (integer units of 1/D cent) and explanation line;
    per customer their sum, goodwill, minimum and cap, the one rounding, interest to
-   ``as_of``, the exclusion reason and the explanation, inserted as Entitlement rows.
+   ``as_of``, the exclusion reason and the explanation, inserted as Entitlement rows in
+   customer order.
 
 Constant numbers (ids, cents, seconds) are validated ints written into the SQL; text (the
 currency symbol, non-monetary remedies) and ``as_of`` travel as parameters.
@@ -65,9 +67,9 @@ def insert_entitlements(inputs: CalculationInputs) -> Totals:
     allow_bulk_memory()
     with connection.cursor() as cursor:
         if plan.d.postgres:
-            # The planner cannot estimate how many rows the grouped CTEs yield (it assumes
-            # 200) and would look up a million customers one by one in nested loops; and
-            # compiling this one-off statement's expressions (JIT) costs more than it saves.
+            # The planner cannot estimate how many rows grouped CTEs yield (it assumes 200)
+            # and would join whatever follows them in nested loops; and compiling this
+            # one-off statement's expressions (JIT) costs more than it saves.
             cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(sql + _RETURNING, params)

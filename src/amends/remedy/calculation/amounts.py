@@ -1,4 +1,4 @@
-"""Stage 2: amounts (CTEs ``svc_full`` … ``c3``) and the Entitlement rows.
+"""Stage 2: amounts (CTEs ``svc_amt`` … ``c3``) and the Entitlement rows.
 
 Per service: the basis amount ``amt`` in units of 1/D cent and its explanation line. Per
 customer: the exact sum of their covered services' amounts, goodwill by segment, raised to the
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 def ctes(plan: Plan) -> list[str]:
     return [
         *_service_lines(plan),
-        _money(plan),
-        _combined(plan),
+        _customers(plan),
         _eligibility(plan),
         _principal(plan),
         _interest(plan),
@@ -36,12 +35,6 @@ def ctes(plan: Plan) -> list[str]:
 
 def _service_lines(plan: Plan) -> list[str]:
     d = plan.d
-    source = "svc"
-    if plan.basis.needs_segment:
-        source = (
-            "(SELECT svc.*, cu.segment AS seg FROM svc "
-            "JOIN network_customer cu ON cu.id = svc.customer_id)"
-        )
     flags = "".join(
         f", CASE WHEN svc.covered = 1{_products(plan, n)} THEN 1 ELSE 0 END AS nm{n}"
         for n in plan.remedies
@@ -49,10 +42,10 @@ def _service_lines(plan: Plan) -> list[str]:
     mix = d.mod("svc.mix * 31 + svc.charge * 1000003 + svc.product_id", CHECKSUM_MODULUS)
     shown = d.round("svc.amt", plan.denominator, plan.doc.rounding)
     return [
-        f"svc_amt AS (SELECT svc.*, {plan.basis.amount} AS amt FROM {source} svc)",
+        f"svc_amt AS (SELECT svc.*, {plan.basis.amount} AS amt FROM svc)",
         f"svc_line AS (SELECT svc.service_id, svc.customer_id, svc.covered, svc.amt, "
-        f"svc.last_e, svc.still_out, {mix} AS mix, {plan.basis.line} AS line, {shown} AS "
-        f"shown{flags} FROM svc_amt svc JOIN network_product pr ON pr.id = svc.product_id)",
+        f"svc.cgain, svc.last_e, svc.still_out, svc.seg, svc.former, {mix} AS mix, "
+        f"{plan.basis.line} AS line, {shown} AS shown{flags} FROM svc_amt svc)",
     ]
 
 
@@ -61,51 +54,42 @@ def _products(plan: Plan, remedy: int) -> str:
     return "" if products is None else f" AND svc.product_id IN ({plan.ints(products)})"
 
 
-def _money(plan: Plan) -> str:
-    """Per customer: sums over their services and their lines in service order. Window
-    aggregates over the whole partition, kept on its first row: the lines' order is then
-    the window's (neither SQLite 3.40 nor a grouped aggregate would promise one cheaply)."""
-    d, w = plan.d, "OVER w"
-    concat = "STRING_AGG" if d.postgres else "group_concat"
+def _customers(plan: Plan) -> str:
+    """``cust``: one row per customer, summed over their services: the union of their covered
+    (else all) services' windows, the exact sum of the covered amounts, the lines in service
+    order. PostgreSQL groups the rows, which arrive sorted by customer; SQLite 3.40 has no
+    ordered aggregate, so there window aggregates over each customer's rows in service order
+    keep their result on the customer's first row."""
+    d = plan.d
+    w = "" if d.postgres else "OVER w"
     columns = [
+        (f"MIN(seg) {w}", "seg"),
+        (f"MAX(former) {w}", "former"),
+        (f"MAX(covered) {w}", "has_covered"),
+        (
+            f"CASE WHEN MAX(covered) {w} = 1 THEN {d.sum('covered * cgain', w)} "
+            f"ELSE {d.sum('cgain', w)} END",
+            "secs",
+        ),
         (d.sum("covered * amt", w), "base_n"),
         (d.sum("covered * shown", w), "lines_c"),
         (f"COUNT(*) {w}", "services"),
         (f"MAX(CASE WHEN covered = 1 THEN last_e END) {w}", "last_e"),
         (f"MAX(covered * still_out) {w}", "still_out"),
         (d.sum("mix", w), "mix"),
-        (f"{concat}(CASE WHEN covered = 1 THEN line END, '; ') {w}", "lines"),
     ] + [(f"MAX(nm{n}) {w}", f"nm{n}") for n in plan.remedies]
-    windowed = ", ".join(f"{expr} AS {name}" for expr, name in columns)
-    return (
-        f"money AS (SELECT * FROM (SELECT customer_id, {windowed}, ROW_NUMBER() OVER "
-        "(PARTITION BY customer_id ORDER BY service_id) AS first_row FROM svc_line "
-        "WINDOW w AS (PARTITION BY customer_id ORDER BY service_id ROWS BETWEEN UNBOUNDED "
-        "PRECEDING AND UNBOUNDED FOLLOWING)) ordered WHERE first_row = 1)"
-    )
-
-
-def _combined(plan: Plan) -> str:
-    """``cust_time`` and ``money`` side by side, one row per customer. PostgreSQL hash-joins
-    them; SQLite cannot index a CTE and would join them in a nested loop (n²), so there the
-    two are stacked and grouped instead."""
-    money = ["base_n", "lines_c", "services", "last_e", "still_out", "mix", "lines"]
-    money += [f"nm{n}" for n in plan.remedies]
-    time = ["has_covered", "secs"]
-    if plan.d.postgres:
-        columns = ", ".join([f"t.{c}" for c in time] + [f"m.{c}" for c in money])
+    aggregates = ", ".join(f"{expr} AS {name}" for expr, name in columns)
+    lines = "CASE WHEN covered = 1 THEN line END, '; '"
+    if d.postgres:
         return (
-            f"cust AS (SELECT t.customer_id, {columns} FROM cust_time t "
-            "JOIN money m ON m.customer_id = t.customer_id)"
+            f"cust AS (SELECT customer_id, {aggregates}, STRING_AGG({lines} ORDER BY "
+            "service_id) AS lines FROM svc_line GROUP BY customer_id)"
         )
-    both = time + money
-    top = ", ".join(c if c in time else f"NULL AS {c}" for c in both)
-    bottom = ", ".join(c if c in money else "NULL" for c in both)
-    grouped = ", ".join(f"MAX({c}) AS {c}" for c in both)
     return (
-        f"cust AS (SELECT customer_id, {grouped} FROM (SELECT customer_id, {top} FROM "
-        f"cust_time UNION ALL SELECT customer_id, {bottom} FROM money) stacked "
-        "GROUP BY customer_id)"
+        f"cust AS (SELECT * FROM (SELECT customer_id, {aggregates}, group_concat({lines}) {w} "
+        "AS lines, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY service_id) AS first_row "
+        "FROM svc_line WINDOW w AS (PARTITION BY customer_id ORDER BY service_id ROWS BETWEEN "
+        "UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) ordered WHERE first_row = 1)"
     )
 
 
@@ -114,14 +98,14 @@ def _exclusion(plan: Plan) -> str:
     cases = []
     if plan.i.excluded_customer_ids:
         excluded = plan.ints(plan.i.excluded_customer_ids)
-        cases.append(f"WHEN c.id IN ({excluded}) THEN 'excluded'")
+        cases.append(f"WHEN t.customer_id IN ({excluded}) THEN 'excluded'")
     if rules.customers == "current":
-        cases.append(f"WHEN c.is_former = {plan.true} THEN 'former'")
+        cases.append("WHEN t.former = 1 THEN 'former'")
     elif rules.customers == "former":
-        cases.append(f"WHEN c.is_former = {plan.false} THEN 'current'")
+        cases.append("WHEN t.former = 0 THEN 'current'")
     if rules.segments:
         names = ", ".join(f"'{segment}'" for segment in rules.segments)  # validated literals
-        cases.append(f"WHEN c.segment NOT IN ({names}) THEN 'segment'")
+        cases.append(f"WHEN t.seg NOT IN ({names}) THEN 'segment'")
     cases.append("WHEN t.has_covered = 0 THEN 'product'")
     cases.append(f"WHEN t.secs < {rules.min_outage_minutes * 60} THEN 'short'")
     return f"CASE {' '.join(cases)} ELSE '' END"
@@ -133,14 +117,13 @@ def _eligibility(plan: Plan) -> str:
         for segment, cents in plan.doc.goodwill_cents.items()
     )
     # BIGINT: goodwill × the denominator passes 2^31 (PostgreSQL types small literals int).
-    bonus = f"CAST(CASE c.segment {goodwill} ELSE 0 END AS BIGINT)" if goodwill else "0"
-    segment_code = "CASE c.segment WHEN 'consumer' THEN 1 WHEN 'small_business' THEN 2 "
+    bonus = f"CAST(CASE t.seg {goodwill} ELSE 0 END AS BIGINT)" if goodwill else "0"
+    segment_code = "CASE t.seg WHEN 'consumer' THEN 1 WHEN 'small_business' THEN 2 "
     segment_code += "WHEN 'enterprise' THEN 3 ELSE 4 END"
-    former = f"CASE WHEN c.is_former = {plan.true} THEN 1 ELSE 0 END"
-    mix = plan.d.mod(f"t.mix * 7 + ({segment_code}) * 2 + {former}", CHECKSUM_MODULUS)
+    mix = plan.d.mod(f"t.mix * 7 + ({segment_code}) * 2 + t.former", CHECKSUM_MODULUS)
     return (
-        f"c1 AS (SELECT t.*, c.segment, {_exclusion(plan)} AS excl, {bonus} AS bonus, "
-        f"{mix} AS checksum FROM cust t JOIN network_customer c ON c.id = t.customer_id)"
+        f"c1 AS (SELECT t.*, t.seg AS segment, {_exclusion(plan)} AS excl, {bonus} AS bonus, "
+        f"{mix} AS checksum FROM cust t)"
     )
 
 
@@ -185,7 +168,9 @@ def insert(plan: Plan) -> str:
         f"c3.secs, {outage_end}, c3.services, c3.base_c, {if_eligible.format('c3.bonus')}, "
         f"c3.interest, {if_eligible.format('c3.principal - c3.base_c - c3.bonus')}, "
         f"c3.principal + c3.interest, {_non_monetary(plan)}, {_explanation(plan)}, "
-        "c3.checksum FROM c3"
+        # In customer order (as the rows already come): the new rows' index entries then
+        # append instead of landing on random pages, which halves the cost of writing them.
+        "c3.checksum FROM c3 ORDER BY c3.customer_id"
     )
 
 

@@ -2,9 +2,9 @@
 
 A basis turns a service's row ``svc`` — ``secs`` (merged seconds without service), ``charge``
 (monthly cents), ``service_ref`` (its external id), ``seg`` (the customer's segment),
-``late_days`` (days out after the grace period, for fixed-per-day) — into an amount in units
-of 1/``denominator`` cent (an integer, so sums stay exact) and a line of the explanation, in
-which ``pr`` is the service's product and ``amt`` the amount once computed.
+``late_days`` (days out after the grace period, for fixed-per-day), ``product_name`` — into
+an amount in units of 1/``denominator`` cent (an integer, so sums stay exact) and a line of
+the explanation, in which ``amt`` is the amount once computed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ class BasisSql:
     denominator: int
     amount: str  # SQL: units of 1/denominator cent
     line: str  # SQL: "Home Internet (S1): 14 h 05 min × $89.00/month ÷ 730 h = $1.72"
-    needs_segment: bool = False
     needs_grace: bool = False
 
 
@@ -44,7 +43,7 @@ def basis_sql(doc: PolicyDocument, d: Dialect, symbol: str) -> BasisSql:
         return d.money(str(cents), symbol)
 
     basis = doc.basis
-    prefix = "pr.name || ' (' || svc.service_ref || '): '"
+    prefix = "svc.product_name || ' (' || svc.service_ref || '): '"
     dur = d.duration("svc.secs")
     match basis:
         case ProRata():
@@ -120,7 +119,6 @@ def _fixed_after_hours(
         f"{money(basis.further_amount_cents)} || ' per further {basis.further_every_hours} h = ' "
         f"|| {money('amt')}{capped} ELSE ', not more than {basis.after_hours} h: ' || "
         f"{money(0)} END",
-        needs_segment=bool(basis.amount_cents_by_segment),
     )
 
 

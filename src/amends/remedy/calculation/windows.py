@@ -1,4 +1,4 @@
-"""Stage 1: time without service, per service and per customer (CTEs ``win`` … ``cust_time``).
+"""Stage 1: time without service, per window and per service (CTEs ``win`` … ``svc``).
 
 Times are whole epoch seconds. A window still open at ``as_of`` (or closing after it) counts
 to ``as_of`` and leaves the service ``still_out``.
@@ -6,11 +6,19 @@ to ``as_of`` and leaves the service ``still_out``.
 Overlapping windows are counted once by a sweep: ordered by start, each window adds only the
 part of it past the latest end seen so far in its group (``gain``), so the gains of a group
 add up to the length of the union of its windows. Per customer the group is their covered (or
-other) services; per service, its windows from several outages. One outage never gives a
-service overlapping windows (a service has one open window per outage, and a new one only
-starts after the last closed), so with a single outage the per-service sweep is skipped. The
-fixed-per-day basis counts days after a grace period that starts with each spell out of
-service, so there the windows are merged into islands (gaps and islands) instead.
+other) services (``cgain``); per service, its windows from several outages. A window's
+customer gain is carried into its service's row and summed again per customer in stage 2,
+which gives the customer's union without a second per-customer pass to join back.
+
+One outage never gives a service overlapping windows (a service has one open window per
+outage, and a new one only starts after the last closed), so with a single outage the
+per-service sweep is skipped. The fixed-per-day basis counts days after a grace period that
+starts with each spell out of service, so there the windows are merged into islands (gaps and
+islands) instead.
+
+Every window row carries what later stages need of its service, product and customer (joined
+here, once, where the planner can count the rows), so nothing after this stage joins: the
+rows flow sorted by customer from the sweep to the insert.
 """
 
 # SQL assembled from fixed fragments, validated ints and literal segment names; every text
@@ -31,38 +39,48 @@ if TYPE_CHECKING:
 GROUP_STRIDE = 2**32  # seconds since 1970 stay below it until 2106
 CHECKSUM_MODULUS = 2_147_483_647  # a prime below 2^31: sums of many stay inside 64 bits
 # The same on every row of a service; MIN just carries them through a GROUP BY.
-SERVICE_FIELDS = "MIN(charge) AS charge, MIN(product_id) AS product_id, "
-SERVICE_FIELDS += "MIN(service_ref) AS service_ref"
+SERVICE_FIELDS = ", ".join(
+    f"MIN({name}) AS {name}"
+    for name in ("charge", "product_id", "service_ref", "product_name", "seg", "former")
+)
 
 
 def ctes(plan: Plan) -> list[str]:
     parts = [_grace(plan)] if plan.basis.needs_grace else []
     parts.append(_windows(plan))
+    parts += _customer_sweep(plan)
     several = len(plan.i.outage_ids) > 1
     if several and plan.basis.needs_grace:
         parts += islands(plan)
         parts.append(_services(plan, "svc_span", "x.e - x.s"))
     elif several:
-        parts += sweep(plan, "win", "service_id", "svc", "x.*")
+        parts += sweep(plan, "win_c", "service_id", "svc", "x.*")
         parts.append(_services(plan, "svc_sweep", "x.gain"))
     else:
-        parts.append(_services(plan, "win", "x.e - x.s"))
-    # Only what the union needs goes through its sort.
-    parts += sweep(plan, "win", "customer_id * 2 + covered", "cust", "customer_id, covered, s, e")
-    # Customers with no covered service still get a row (excluded), timed over all services.
-    covered, every = plan.d.sum("covered * gain"), plan.d.sum("gain")
-    parts.append(
-        "cust_time AS (SELECT customer_id, MAX(covered) AS has_covered, "
-        f"CASE WHEN MAX(covered) = 1 THEN {covered} ELSE {every} END AS secs "
-        "FROM cust_sweep GROUP BY customer_id)"
-    )
+        parts.append(_services(plan, "win_c", "x.e - x.s"))
     return parts
+
+
+def _customer_sweep(plan: Plan) -> list[str]:
+    """``win_c``: each window with ``cgain``, the seconds it adds to the union of its
+    customer's covered (or, apart, other) windows; rows come out sorted by customer."""
+    reach = (
+        "MAX(e) OVER (PARTITION BY customer_id, covered ORDER BY s, e "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    )
+    return [f"win_c AS (SELECT w.*, {_gain(plan, 's', 'e', reach)} AS cgain FROM win w)"]
+
+
+def _gain(plan: Plan, start: str, end: str, reach: str) -> str:
+    """The part of a window past ``reach``, the latest end before it in its group."""
+    d = plan.d
+    return d.greatest("0", f"{end} - {d.greatest(start, f'COALESCE({reach}, 0)')}")
 
 
 def _keyed(source: str, group: str, prefix: str, columns: str) -> str:
     """Times keyed by their group, ``group × 2^32 + t``, so that one global order serves every
-    group (a window partition per customer costs far more than the work inside it): an earlier
-    group's keys are all smaller. Holds for ids below 2^30 and times before 2106."""
+    group (cheaper than a window partition per service, most of which hold one row): an
+    earlier group's keys are all smaller. Holds for ids below 2^30 and times before 2106."""
     key = f"({group}) * {GROUP_STRIDE}"
     return f"{prefix}_key AS (SELECT {columns}, {key} + s AS ks, {key} + e AS ke FROM {source} x)"
 
@@ -70,12 +88,11 @@ def _keyed(source: str, group: str, prefix: str, columns: str) -> str:
 def sweep(plan: Plan, source: str, group: str, prefix: str, columns: str) -> list[str]:
     """``{prefix}_sweep``: ``source``'s rows with ``gain``, the seconds each adds to the union
     of its group's windows."""
-    d = plan.d
     reach = "MAX(ke) OVER (ORDER BY ks, ke ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-    gain = d.greatest("0", f"ke - {d.greatest('ks', f'COALESCE({reach}, 0)')}")
     return [
         _keyed(source, group, prefix, columns),
-        f"{prefix}_sweep AS (SELECT y.*, {gain} AS gain FROM {prefix}_key y)",
+        f"{prefix}_sweep AS (SELECT y.*, {_gain(plan, 'ks', 'ke', reach)} AS gain "
+        f"FROM {prefix}_key y)",
     ]
 
 
@@ -84,14 +101,15 @@ def islands(plan: Plan) -> list[str]:
     unless it starts before the latest end so far; the running count numbers them)."""
     order = "ORDER BY ks, ke"
     return [
-        _keyed("win", "service_id", "svc", "x.*"),
+        _keyed("win_c", "service_id", "svc", "x.*"),
         f"svc_mark AS (SELECT y.*, CASE WHEN ks <= MAX(ke) OVER ({order} ROWS BETWEEN "
         "UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS fresh FROM svc_key y)",
         f"svc_isl AS (SELECT z.*, SUM(fresh) OVER ({order} ROWS UNBOUNDED PRECEDING) "
         "AS isl FROM svc_mark z)",
         "svc_span AS (SELECT MIN(service_id) AS service_id, MIN(customer_id) AS customer_id, "
         "MIN(covered) AS covered, MIN(s) AS s, MAX(e) AS e, MAX(still_out) AS still_out, "
-        f"{plan.d.mod(plan.d.sum('mix'), CHECKSUM_MODULUS)} AS mix, {SERVICE_FIELDS} "
+        f"{plan.d.sum('cgain')} AS cgain, {plan.d.mod(plan.d.sum('mix'), CHECKSUM_MODULUS)} "
+        f"AS mix, {SERVICE_FIELDS} "
         "FROM svc_isl GROUP BY isl)",
     ]
 
@@ -114,7 +132,7 @@ def _grace(plan: Plan) -> str:
 
 def _windows(plan: Plan) -> str:
     """``win``: the windows, cut at ``as_of``, with what the later stages need of their
-    service (a hash join here, where the planner can count the rows)."""
+    service, product and customer."""
     d, as_of = plan.d, plan.as_of
     covered = "1"
     if plan.i.covered_product_ids is not None:
@@ -123,8 +141,11 @@ def _windows(plan: Plan) -> str:
     raw = (
         f"win_raw AS (SELECT i.service_id, i.customer_id, {d.epoch('i.window_start')} AS s, "
         f"{d.epoch('i.window_end')} AS e, {covered} AS covered, sv.monthly_charge_cents AS "
-        "charge, sv.product_id, sv.external_id AS service_ref FROM outages_impact i "
-        "JOIN network_service sv ON sv.id = i.service_id "
+        "charge, sv.product_id, sv.external_id AS service_ref, pr.name AS product_name, "
+        f"cu.segment AS seg, CASE WHEN cu.is_former = {plan.true} THEN 1 ELSE 0 END AS former "
+        "FROM outages_impact i JOIN network_service sv ON sv.id = i.service_id "
+        "JOIN network_product pr ON pr.id = sv.product_id "
+        "JOIN network_customer cu ON cu.id = i.customer_id "
         f"WHERE i.outage_id IN ({plan.ints(plan.i.outage_ids)}) AND i.window_start < %s)"
     )
     still_out = f"CASE WHEN e IS NULL OR e > {as_of} THEN 1 ELSE 0 END"
@@ -133,13 +154,16 @@ def _windows(plan: Plan) -> str:
     mix = d.mod(mix, CHECKSUM_MODULUS)
     return (
         f"{raw},\nwin AS (SELECT service_id, customer_id, s, {cut} AS e, {still_out} AS "
-        f"still_out, covered, {mix} AS mix, charge, product_id, service_ref FROM win_raw)"
+        f"still_out, covered, {mix} AS mix, charge, product_id, service_ref, product_name, seg, "
+        "former FROM win_raw)"
     )
 
 
 def _services(plan: Plan, source: str, seconds: str) -> str:
-    """``svc``: per service its time out (``seconds`` summed over ``source``), last end,
-    whether still out and, for fixed-per-day, the days out after each spell's grace period."""
+    """``svc``: per service its time out (``seconds`` summed over ``source``), its share of
+    the customer's union (``cgain``), last end, whether still out and, for fixed-per-day, the
+    days out after each spell's grace period. Grouped by customer first, so the rows stay in
+    the customer order the sweep sorted them into."""
     d = plan.d
     late = join = ""
     if plan.basis.needs_grace:
@@ -147,8 +171,8 @@ def _services(plan: Plan, source: str, seconds: str) -> str:
         late = f", {d.sum(f'CASE WHEN x.e > grace.g THEN {days} ELSE 0 END')} AS late_days"
         join = " JOIN grace ON grace.s = x.s"
     return (
-        f"svc AS (SELECT x.service_id, MIN(x.customer_id) AS customer_id, MIN(x.covered) AS "
-        f"covered, {d.sum(seconds)} AS secs, MAX(x.e) AS last_e, MAX(x.still_out) AS "
-        f"still_out, {d.mod(d.sum('x.mix'), CHECKSUM_MODULUS)} AS mix{late}, {SERVICE_FIELDS} "
-        f"FROM {source} x{join} GROUP BY x.service_id)"
+        f"svc AS (SELECT x.customer_id, x.service_id, MIN(x.covered) AS covered, "
+        f"{d.sum(seconds)} AS secs, {d.sum('x.cgain')} AS cgain, MAX(x.e) AS last_e, "
+        f"MAX(x.still_out) AS still_out, {d.mod(d.sum('x.mix'), CHECKSUM_MODULUS)} AS mix"
+        f"{late}, {SERVICE_FIELDS} FROM {source} x{join} GROUP BY x.customer_id, x.service_id)"
     )
