@@ -9,7 +9,8 @@ beyond the customers (a neighbour's status-page subscription, confirmed by its l
 operator's social account, posting to the outbox), and making good (the rest restored; a
 remediation program under the pro-rata preset with small-business goodwill, calculated by the
 analyst and approved by a second person; bill credits exported to billing, confirmed back, and
-"we've credited your account" notices with each customer's amount in the outbox).
+one "we've credited your account" notice with each customer's amount in the outbox, as far as
+their quiet hours allow).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from amends.comms.audience import count_audience
 from amends.comms.dispatch import run_notice
-from amends.comms.models import Notice, NoticeStatus, Subscriber
+from amends.comms.models import Delivery, DeliveryStatus, Notice, NoticeStatus, Subscriber
 from amends.comms.queries import notice_progress
 from amends.comms.services import notice_approve, notice_create, notice_submit
 from amends.comms.subscriber_messages import send_confirmation
@@ -286,7 +287,7 @@ def make_good(outage: Outage, *, data_dir: Path, say: Say) -> Program:
     outage_restore(actor="commander", outage=outage, message="Every service is back on.")
     program = _approved_program(outage, say=say)
     _pay_everyone(program, data_dir=data_dir, say=say)
-    _tell_the_credits(program, say=say)
+    tell_the_credits(program, say=say)
     return program
 
 
@@ -345,21 +346,57 @@ def _pay(program: Program, method: str, data_dir: Path) -> tuple[Path, Path]:
     return exported, answer
 
 
-def _tell_the_credits(program: Program, *, say: Say) -> None:
-    """The "credit applied" notices, approved by the approver when large, sent to the outbox."""
+def tell_the_credits(program: Program, *, say: Say) -> None:
+    """One "credit applied" notice to every paid customer, approved by the approver when large,
+    dispatched to the outbox as far as each customer's quiet hours and hourly cap allow."""
     comms, approver = User.objects.get(username="comms"), User.objects.get(username="approver")
-    prefixes, approvers = [], set()
-    for notice in credit_notices.credit_notices_send(actor=comms, program=program):
-        if notice.status == NoticeStatus.AWAITING_APPROVAL:
-            notice = notice_approve(actor=approver, notice=notice)
-            approvers.add(approver.username)
-        run_notice(notice.pk, budget_seconds=600)
-        prefixes.append(f"n{notice.pk}-")
+    (notice,) = credit_notices.credit_notices_send(actor=comms, program=program)
+    if notice.status == NoticeStatus.AWAITING_APPROVAL:
+        notice = notice_approve(actor=approver, notice=notice)
+    approved_by = (
+        f"approved by {notice.approved_by.username}"
+        if notice.approved_by
+        else "small enough to go without a second approval"
+    )
+    run_notice(notice.pk, budget_seconds=600)
+    progress = notice_progress(notice)
+    sent = progress.get(DeliveryStatus.SENT, 0) + progress.get(DeliveryStatus.DELIVERED, 0)
+    held = progress.get(DeliveryStatus.HELD, 0)
+    held_text = f"; {held:,} held until their mobile service is back" if held else ""
     outbox = Path(settings.DATA_DIR) / "outbox"
-    files = sum(1 for path in outbox.rglob("n*") if path.name.startswith(tuple(prefixes)))
-    approved_by = f"approved by {', '.join(sorted(approvers))}" if approvers else "sent at once"
     say(
-        f"13. \"We've credited your account\": {files:,} messages, each with the customer's own "
-        f"amount and how it was worked out ({approved_by}), are in {outbox}. The program's "
-        f"report: /remedy/programs/{program.reference}/report/"
+        f'13. "We\'ve credited your account": one notice to the {notice.recipients:,} paid '
+        f"customers we can reach ({approved_by}), each message with the customer's own amount "
+        f"and how it was worked out: {sent:,} are in {outbox}{held_text}"
+        f"{_credits_waiting(notice)}. "
+        f"The program's report: /remedy/programs/{program.reference}/report/"
+    )
+
+
+def _credits_waiting(notice: Notice) -> str:
+    """What the dispatcher deferred and why: a message that is not urgent waits for the end of
+    the customer's quiet hours, or for an hour in which they were sent fewer than
+    AMENDS_CUSTOMER_HOURLY_CAP messages. The rows record neither reason: the capped customers
+    are counted here, and any other waiting message waits for quiet hours to end."""
+    waiting = Delivery.objects.filter(notice=notice, status=DeliveryStatus.QUEUED)
+    last = waiting.aggregate(last=Max("next_attempt_at"))["last"]
+    if last is None:
+        return ""
+    cap = settings.AMENDS_CUSTOMER_HOURLY_CAP
+    at_cap = (
+        Delivery.objects.filter(
+            status__in=(DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+            sent_at__gte=timezone.now() - timedelta(hours=1),
+        )
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=cap)
+        .values("customer_id")
+    )
+    capped = waiting.filter(customer_id__in=at_cap).count()
+    also = f" or, for {capped:,} sent {cap} messages this hour, the hour to pass" if capped else ""
+    return (
+        f"; {waiting.count():,} wait, as messages that are not urgent do, for the end of the "
+        f"customer's quiet hours{also}; the task worker (amends serve) sends each when it is "
+        f"due, the last at {timezone.localtime(last):%H:%M} ({settings.TIME_ZONE} time)"
     )

@@ -8,16 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from amends.comms import dispatch, templating
+from amends.comms.audience import count_audience
 from amends.comms.channels import registry
-from amends.comms.models import Notice, NoticeKind, NoticeStatus
+from amends.comms.models import Delivery, Notice, NoticeKind, NoticeStatus
 from amends.comms.preview import notice_preview
-from amends.comms.services import notice_create, notice_submit
+from amends.comms.services import notice_approve, notice_cancel, notice_create, notice_submit
 from amends.core.errors import AmendsError, Conflict
 from amends.core.money import format_cents
 from amends.core.roles import Role
+from amends.network.models import Customer
 from amends.remedy.models import CreditNotice, Payout, PayoutStatus
 from amends.remedy.services import credit_notices, payment_files, payments
 from amends.remedy.services.confirmations import confirmations_import
@@ -67,7 +70,9 @@ def test_each_paid_customer_gets_their_own_amount_in_the_outbox(
     cleo = staff("cleo", Role.COMMUNICATIONS)
     (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
     assert notice.kind == NoticeKind.CREDIT_APPLIED and notice.status == NoticeStatus.SENDING
-    assert sorted(notice.audience_list) == ["C1", "C2", "C5"]  # C6 was rejected: not paid
+    assert (notice.audience, notice.audience_segment) == ("provided", "remedy.credit")
+    assert recipients_of(notice) == ["C1", "C2", "C5"]  # C6 was rejected: not paid
+    assert notice.recipients == 3
     assert CreditNotice.objects.get(notice=notice).calculation == setup.program.approved_calculation
     assert dispatch.run_notice(notice.pk) == "done"
     texts = sent_texts(outbox, notice)
@@ -79,6 +84,12 @@ def test_each_paid_customer_gets_their_own_amount_in_the_outbox(
         assert f"{explanation.rstrip('.')}. It will be on your next bill" in text  # a sentence
     told = Payout.objects.filter(credit_notice__notice=notice).count()
     assert told == 3
+
+
+def recipients_of(notice: Notice) -> list[str]:
+    """The customers the notice's outbox rows go to, by external id."""
+    customers = Delivery.objects.filter(notice=notice).values("customer_id")
+    return sorted(Customer.objects.filter(pk__in=customers).values_list("external_id", flat=True))
 
 
 def sent_texts(outbox: Path, notice: Notice) -> dict[int, str]:
@@ -102,7 +113,7 @@ def test_a_refunded_former_customer_is_told_it_was_refunded_with_interest(
     assert refund.amount_cents > entitled.total_cents  # interest ran on to the payment date
     cleo = staff("cleo", Role.COMMUNICATIONS)
     (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
-    assert sorted(notice.audience_list) == ["C1", "C2", "C4", "C5", "C6"]
+    assert recipients_of(notice) == ["C1", "C2", "C4", "C5", "C6"]
     assert dispatch.run_notice(notice.pk) == "done"
     texts = sent_texts(outbox, notice)
     refunded = texts[setup.customer("C4").pk]
@@ -123,10 +134,17 @@ def test_the_preview_of_a_credit_notice_shows_each_customers_own_amount(tmp_path
     with override_settings(AMENDS_APPROVAL_THRESHOLD=1):  # held for approval: previewed first
         (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
     assert notice.status == NoticeStatus.AWAITING_APPROVAL
-    (sample,) = notice_preview(notice).samples
+    preview = notice_preview(notice)
+    (sample,) = preview.samples
     payout = Payout.objects.get(credit_notice__notice=notice, customer=sample.customer)
     assert f"we've credited your account {format_cents(payout.amount_cents)}" in sample.text
     assert payout.entitlement is not None and payout.entitlement.explanation in sample.text
+    assert notice.recipients == preview.counts.customers == 4  # the paid bill credits
+    client = Client()
+    client.force_login(setup.approver)
+    page = client.get(reverse("comms:detail", args=[notice.pk])).content.decode()
+    assert '<dd id="notice-recipients">4</dd>' in page
+    assert '<dd id="preview-customers">4</dd>' in page
 
 
 def test_a_credit_notice_composed_by_hand_still_renders(outbox: Path) -> None:
@@ -177,6 +195,40 @@ def test_customers_already_told_are_not_told_again(outbox: Path, tmp_path: Path)
     with pytest.raises(Conflict, match="has been told"):
         credit_notices.credit_notices_send(actor=cleo, program=setup.program)
     assert Notice.objects.count() == 1
+
+
+def test_customers_confirmed_later_get_a_notice_of_their_own(outbox: Path, tmp_path: Path) -> None:
+    setup = approved()
+    pay_credits(setup, tmp_path)
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    (first,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    pay_credits(setup, tmp_path, method="refund")  # C4's refund confirmed afterwards
+    assert credit_notices.untold_customers(setup.program) == 1
+    (later,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert recipients_of(first) == ["C1", "C2", "C5", "C6"]
+    assert recipients_of(later) == ["C4"] and later.recipients == 1
+    assert count_audience(first).customers == 4  # each notice keeps its own audience
+    with pytest.raises(Conflict, match="has been told"):
+        credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+
+
+def test_a_notice_cancelled_before_release_told_nobody(tmp_path: Path) -> None:
+    setup = approved()
+    pay_credits(setup, tmp_path)
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    with override_settings(AMENDS_APPROVAL_THRESHOLD=1):
+        (cancelled,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+        notice_cancel(actor=cleo, notice=cancelled)
+        assert credit_notices.untold_customers(setup.program) == 4
+        (again,) = credit_notices.credit_notices_send(
+            actor=cleo, program=setup.program, message="Now with the right words."
+        )
+    assert again.recipients == 4 and count_audience(cancelled).customers == 0
+    assert Payout.objects.filter(credit_notice__notice=again).count() == 4
+    notice_approve(actor=setup.approver, notice=again)
+    notice_cancel(actor=cleo, notice=again)  # released: some may have been told already
+    with pytest.raises(Conflict, match="has been told"):
+        credit_notices.credit_notices_send(actor=cleo, program=setup.program)
 
 
 def test_notices_need_a_communications_role(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from amends.comms.audience_providers import provided_condition
 from amends.comms.models import Audience, DeliveryStatus, Notice, Priority
 from amends.core.db import allow_bulk_memory
 
@@ -63,6 +64,8 @@ def audience_condition(notice: Notice) -> tuple[str, list[Any]]:
         )
     if notice.audience == Audience.SEGMENT:
         return f"c.segment = %s AND {_in_outage()}", [notice.audience_segment, notice.outage_id]
+    if notice.audience == Audience.PROVIDED:  # another app's, e.g. a program's paid customers
+        return provided_condition(notice)
     return _in_outage(), [notice.outage_id]
 
 

@@ -77,8 +77,13 @@ class ComposeForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of notice", choices=NoticeKind.choices)
     audience = forms.ChoiceField(
         label="Who receives it",
-        # Status subscribers are told by the status page itself, on every public change.
-        choices=[(v, label) for v, label in Audience.choices if v != Audience.SUBSCRIBERS],
+        # Status subscribers are told by the status page itself, on every public change; a
+        # provided audience is chosen by the app that sends its own notices (e.g. credits).
+        choices=[
+            (v, label)
+            for v, label in Audience.choices
+            if v not in (Audience.SUBSCRIBERS, Audience.PROVIDED)
+        ],
     )
     segment = forms.ChoiceField(
         label="Segment",

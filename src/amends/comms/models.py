@@ -72,6 +72,8 @@ class Audience(models.TextChoices):
     SEGMENT = "segment", "A segment of those affected"
     LIST = "list", "A list of customers"
     SUBSCRIBERS = "subscribers", "Status page subscribers"
+    # Chosen by the app whose audience provider ``audience_segment`` names (audience_providers).
+    PROVIDED = "provided", "Chosen by another app"
 
 
 class NoticeStatus(models.TextChoices):

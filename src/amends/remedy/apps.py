@@ -8,8 +8,14 @@ class RemedyConfig(AppConfig):
     verbose_name = "Remediation"
 
     def ready(self) -> None:
-        from amends.comms.context_providers import register
-        from amends.remedy.services.credit_notices import credit_context
+        from amends.comms import audience_providers, context_providers
+        from amends.remedy.services.credit_notices import (
+            CREDIT_AUDIENCE,
+            credit_audience,
+            credit_context,
+        )
 
-        # "Credit applied" messages carry each customer's own amount and explanation.
-        register("remedy.credit", credit_context)
+        # "Credit applied" messages carry each customer's own amount and explanation …
+        context_providers.register("remedy.credit", credit_context)
+        # … and go to the customers whose payouts the notice tells, however many.
+        audience_providers.register(CREDIT_AUDIENCE, credit_audience)

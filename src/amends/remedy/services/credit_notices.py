@@ -1,14 +1,15 @@
 """Telling customers: "we've credited your account" (or "we've refunded you") once billing
 confirms, and the apology.
 
-``credit_notices_send`` makes "credit applied" notices (audience: the list of customers whose
-bill credit or refund billing confirmed and who have not been told yet) through the
+``credit_notices_send`` makes one "credit applied" notice for every customer of a program
+whose bill credit or refund billing confirmed and who has not been told yet, through the
 communications pipeline — created and submitted like any notice, so a large one waits for a
-second person's approval. A notice lists at most ``CUSTOMERS_PER_NOTICE`` customers (the list
-audience is matched with one query parameter per customer). Each message's amount,
-explanation, method (``bill_credit`` or ``refund``: the shipped wording says "on your next
-bill" or "paid to the payment details we hold") and program reference come from
-``credit_context``, the provider the renderer calls per batch (see
+second person's approval. Its audience is this app's own (``credit_audience``, registered with
+``amends.comms.audience_providers``): the customers whose payouts the notice tells, read
+set-based by the statements that count the audience and create its outbox rows, however many
+they are. Each message's amount, explanation, method (``bill_credit`` or ``refund``: the
+shipped wording says "on your next bill" or "paid to the payment details we hold") and program
+reference come from ``credit_context``, the provider the renderer calls per batch (see
 ``amends.comms.context_providers``). The apology is a plain notice to everyone affected.
 """
 
@@ -19,9 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 
-from amends.comms.models import Notice, NoticeKind
+from amends.comms.audience_providers import NOBODY, Condition
+from amends.comms.models import Audience, Notice, NoticeKind, NoticeStatus
 from amends.comms.services import notice_create, notice_submit
 from amends.core import audit
 from amends.core.errors import Conflict
@@ -35,19 +38,23 @@ from amends.remedy.models import (
     ProgramStatus,
 )
 
-CUSTOMERS_PER_NOTICE = 20_000
-
-
+# The name the notices' audience provider is registered under (RemedyConfig.ready).
+CREDIT_AUDIENCE = "remedy.credit"
 TOLD_METHODS = (PayoutMethod.BILL_CREDIT, PayoutMethod.REFUND)
 
 
-def _untold(program: Program) -> Any:
+def _untold(program: Program) -> QuerySet[Payout]:
+    """Confirmed credits and refunds of entitlements nobody told their customer about: not
+    linked to a notice, or linked to one cancelled before it was released (it sent nothing)."""
+    never_released = CreditNotice.objects.filter(
+        program=program, notice__status=NoticeStatus.CANCELLED, notice__sent_at__isnull=True
+    )
     return Payout.objects.filter(
+        Q(credit_notice__isnull=True) | Q(credit_notice__in=never_released),
         program=program,
         method__in=TOLD_METHODS,
         status=PayoutStatus.PAID,
         entitlement__isnull=False,
-        credit_notice__isnull=True,
     )
 
 
@@ -61,44 +68,69 @@ def _first_outage(program: Program) -> Any:
 
 
 def credit_notices_send(*, actor: User, program: Program, message: str = "") -> list[Notice]:
-    """One "credit applied" notice per chunk of confirmed, untold customers, submitted (the
-    communications roles apply: ``notice_create`` checks them). Returns the notices."""
-    program = Program.objects.get(pk=program.pk)  # its status now, not when it was loaded
-    if program.status not in (ProgramStatus.PAYING, ProgramStatus.CLOSED):
-        raise Conflict(f"program {program.reference} has paid nobody yet", field="status")
-    made: list[Notice] = []
+    """One "credit applied" notice to every confirmed customer of the program not told yet,
+    submitted (the communications roles apply: ``notice_create`` checks them). Run again, it
+    tells only customers confirmed since. Returns the notice, in a list like
+    ``apology_send``'s so that the console, API and CLI show both alike."""
     with transaction.atomic():
-        rows = list(_untold(program).order_by("pk").values_list("pk", "customer__external_id"))
-        if not rows:
+        # Its status now, not when it was loaded; and one sender at a time per program, so
+        # that no payout is told by two notices.
+        program = Program.objects.select_for_update().get(pk=program.pk)
+        if program.status not in (ProgramStatus.PAYING, ProgramStatus.CLOSED):
+            raise Conflict(f"program {program.reference} has paid nobody yet", field="status")
+        if not _untold(program).exists():
             raise Conflict("every customer with a confirmed credit has been told", field="status")
-        for start in range(0, len(rows), CUSTOMERS_PER_NOTICE):
-            chunk = rows[start : start + CUSTOMERS_PER_NOTICE]
-            made.append(_credit_notice(actor, program, chunk, message))
+        notice = notice_create(
+            actor=actor,
+            kind=NoticeKind.CREDIT_APPLIED,
+            audience=Audience.PROVIDED,
+            segment=CREDIT_AUDIENCE,  # names the provider that chooses the audience
+            outage=_first_outage(program),
+            message=message,
+        )
+        calculation = program.approved_calculation
+        assert calculation is not None  # paying programs were approved
+        link = CreditNotice.objects.create(notice=notice, program=program, calculation=calculation)
+        told = _untold(program).update(credit_notice=link)  # its audience, from now on
+        _refresh_statistics(told)
+        notice = notice_submit(actor=actor, notice=notice)
         audit.record(
             actor,
             "remedy.credit_notices_send",
             program,
-            after={"notices": [n.pk for n in made], "customers": len(rows)},
+            after={"notices": [notice.pk], "customers": told, "recipients": notice.recipients},
         )
-    return made
+    return [notice]
 
 
-def _credit_notice(
-    actor: User, program: Program, chunk: list[tuple[int, str]], message: str
-) -> Notice:
-    notice = notice_create(
-        actor=actor,
-        kind=NoticeKind.CREDIT_APPLIED,
-        audience="list",
-        outage=_first_outage(program),
-        customers=[external_id for _, external_id in chunk],
-        message=message,
+# From this many payouts on, PostgreSQL's statistics must know a notice's new link: to those
+# gathered before it, "credit_notice_id = <the new one>" is a row or two, and the planner would
+# look each of a million customers up one by one in the statements over the audience (the
+# submit's count now, the approver's preview and release later) instead of hashing them.
+BIG_NOTICE = 10_000
+
+
+def _refresh_statistics(told: int) -> None:
+    """Statistics that know the payouts just linked, committed with them. On PostgreSQL, for
+    a big notice only: a small one is looked up fast either way (ANALYZE samples the table,
+    well under a second at a million payouts)."""
+    if connection.vendor == "postgresql" and told >= BIG_NOTICE:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE remedy_payout (program_id, credit_notice_id)")
+
+
+def credit_audience(notice: Notice) -> Condition:
+    """The comms audience provider for "credit applied" notices: the customers whose payouts
+    the notice tells (``credit_notices_send`` links them right after creating it). A notice
+    not linked (yet) reaches nobody."""
+    link = CreditNotice.objects.filter(notice_id=notice.pk).values_list("pk", "program_id").first()
+    if link is None:
+        return NOBODY
+    return (
+        "c.id IN (SELECT customer_id FROM remedy_payout "
+        "WHERE program_id = %s AND credit_notice_id = %s)",
+        [link[1], link[0]],
     )
-    calculation = program.approved_calculation
-    assert calculation is not None  # paying programs were approved
-    link = CreditNotice.objects.create(notice=notice, program=program, calculation=calculation)
-    Payout.objects.filter(pk__in=[pk for pk, _ in chunk]).update(credit_notice=link)
-    return notice_submit(actor=actor, notice=notice)
 
 
 def apology_send(*, actor: User, program: Program, message: str = "") -> list[Notice]:
