@@ -64,6 +64,7 @@ def run(tmp: Path, url: str, *, size: int, seed: int) -> dict[str, object]:
 
     for kind in ("teams", "products", "network", "customers"):
         report(run_import(kind, tmp / "data" / f"{kind}.csv", actor="bench"))
+    print_load("before the services import")
     started = time.perf_counter()
     first = run_import("services", services, actor="bench")
     ours = time.perf_counter() - started
@@ -71,6 +72,7 @@ def run(tmp: Path, url: str, *, size: int, seed: int) -> dict[str, object]:
     report(run_import("services", services, actor="bench"), label="services again")
 
     floor = bare_load(services, vendor)
+    print_load("after the floor")
     rows = first.rows
     print(f"ours:  {ours:.2f} s  ({rows / ours:,.0f} rows/s)")
     print(f"floor: {floor:.2f} s  ({rows / floor:,.0f} rows/s, bare load into an unindexed table)")
@@ -87,6 +89,11 @@ def run(tmp: Path, url: str, *, size: int, seed: int) -> dict[str, object]:
         "ratio": round(ours / floor, 3),
         "unit": "s",
     }
+
+
+def print_load(moment: str) -> None:
+    """Other work on the machine slows ours and the floor unequally: say how much there was."""
+    print("load average (1, 5, 15 min) {}: {:.2f} {:.2f} {:.2f}".format(moment, *os.getloadavg()))
 
 
 def report(result: ImportResult, label: str | None = None) -> None:

@@ -219,8 +219,9 @@ class Service(models.Model):
         ]
         indexes = [
             models.Index(fields=["postcode"]),
-            # Localities repeat across states, so a locality is always asked for with its state.
-            models.Index(fields=["state", "locality"]),
+            # A locality is asked for with its state and case-blind (UPPER(locality)), which no
+            # index on the column serves: the state narrows it. Migration 0005 says more.
+            models.Index(fields=["state"]),
             models.Index(fields=["h3_cell"]),
         ]
 

@@ -28,7 +28,7 @@ from amends.network.importer import merge
 from amends.network.importer.reader import FileRejected, Problem, open_source
 from amends.network.importer.rows import RowParser
 from amends.network.importer.specs import IMPORT_ORDER, KINDS, KindSpec
-from amends.network.importer.staging import STAGE, Dialect
+from amends.network.importer.staging import Dialect
 
 __all__ = ["IMPORT_ORDER", "KINDS", "ImportRejected", "ImportResult", "run_import", "stage_file"]
 
@@ -95,8 +95,8 @@ def run_import(kind: str, path: Path, *, actor: audit.Actor, dry_run: bool = Fal
         with transaction.atomic():
             dialect.create_stage(spec)
             with watch("read"):
-                stage_file(dialect, spec, path, report)
-            rows, created, updated = _check_and_merge(dialect, spec, path, report, watch)
+                rows = stage_file(dialect, spec, path, report, analyze=False)
+            created, updated = _check_and_merge(dialect, spec, path, report, watch, rows=rows)
             result = ImportResult(
                 kind,
                 rows,
@@ -121,15 +121,18 @@ def run_import(kind: str, path: Path, *, actor: audit.Actor, dry_run: bool = Fal
     return result
 
 
-def stage_file(dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport) -> None:
-    """Parse ``path`` row by row into the dialect's staging table, collecting problems.
+def stage_file(
+    dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport, *, analyze: bool = True
+) -> int:
+    """Parse ``path`` row by row into the dialect's staging table, collecting problems; return
+    the rows staged. ``analyze``: see ``Dialect.loader``.
 
     Also used by the remedy confirmation import, which stages billing's answers the same way.
     """
     parser = RowParser(spec)
     with (
         open_source(path, spec, fast=dialect.copies_csv) as source,
-        dialect.loader(spec, source.columns) as sink,
+        dialect.loader(spec, source.columns, analyze=analyze) as sink,
     ):
         for item in source.items:
             if isinstance(item, str):
@@ -142,21 +145,31 @@ def stage_file(dialect: Dialect, spec: KindSpec, path: Path, report: ProblemRepo
                     report.add(parsed)
                 else:
                     sink.add(parsed)
+    return sink.rows
 
 
 def _check_and_merge(
-    dialect: Dialect, spec: KindSpec, path: Path, report: ProblemReport, watch: _Stopwatch
-) -> tuple[int, int, int]:
-    """Check the staged rows as a set and merge them; return (rows, created, updated)."""
+    dialect: Dialect,
+    spec: KindSpec,
+    path: Path,
+    report: ProblemReport,
+    watch: _Stopwatch,
+    *,
+    rows: int,
+) -> tuple[int, int]:
+    """Check the ``rows`` staged as a set and merge them; return (created, updated)."""
     dialect.lock_for_merge(spec.table, [ref.table for ref in spec.references])
-    rows, stored = dialect.count(STAGE), dialect.count(spec.table)
-    # A first load, unless rows may refer to rows of the same file (network).
+    stored = dialect.count(spec.table)
+    # A first load, unless rows may refer to rows of the same file (network). Its insert plans
+    # the same without statistics of the staged rows (it hashes each referenced table), so
+    # ANALYZE waits for the checks, which group and anti-join the staged rows.
     if not stored and not report.total and spec.table not in {r.table for r in spec.references}:
         with watch("merge"):
             created = _merge_first_load(dialect, spec, rows)
         if created is not None:
-            return rows, created, 0
+            return created, 0
     with watch("check"):
+        dialect.analyze_stage(spec)
         report.add(*merge.duplicate_problems(dialect, spec))
         for ref in spec.references:
             report.add(*merge.reference_problems(dialect, spec, ref))
@@ -167,7 +180,7 @@ def _check_and_merge(
         created, updated = _merge(dialect, spec, rebuild_indexes=rows >= 2 * stored)
         if spec.kind == "network":
             _link_elements(dialect, path, report)
-    return rows, created, updated
+    return created, updated
 
 
 def _merge_first_load(dialect: Dialect, spec: KindSpec, rows: int) -> int | None:
@@ -178,7 +191,7 @@ def _merge_first_load(dialect: Dialect, spec: KindSpec, rows: int) -> int | None
     try:
         with transaction.atomic():  # a savepoint
             with dialect.indexes_built_after(spec.table):
-                created = merge.insert_new(dialect, spec)
+                created = merge.insert_all(dialect, spec)
             if created != rows:
                 raise _MergeRefused
     except (IntegrityError, _MergeRefused):

@@ -117,14 +117,27 @@ def insert_new(dialect: Dialect, spec: KindSpec, *, extra: dict[str, str] | None
     """Insert the staged rows whose key is not stored yet; return how many. ``extra`` adds
     constant columns (e.g. a placeholder path). The caller holds the table against other
     writers (Dialect.lock_for_merge), so no row can appear between the check and the insert."""
-    extra = extra or {}
-    targets, values, joins, resolved = _staged_values(spec)
     key = _target(spec.key)
+    return _insert(
+        dialect,
+        spec,
+        extra or {},
+        f"AND NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.{key} = s.{spec.key})",
+    )
+
+
+def insert_all(dialect: Dialect, spec: KindSpec) -> int:
+    """Insert every staged row whose references resolve; return how many. For a table the
+    caller found empty while holding it against other writers: no key can be stored yet."""
+    return _insert(dialect, spec, {}, "")
+
+
+def _insert(dialect: Dialect, spec: KindSpec, extra: dict[str, str], condition: str) -> int:
+    targets, values, joins, resolved = _staged_values(spec)
     sql = (
         f"INSERT INTO {spec.table} ({', '.join([*targets, *extra])}) "
         f"SELECT {', '.join([*values, *extra.values()])} FROM {STAGE} s {joins} "
-        f"WHERE {resolved} "
-        f"AND NOT EXISTS (SELECT 1 FROM {spec.table} t WHERE t.{key} = s.{spec.key})"
+        f"WHERE {resolved} {condition}"
     )
     with dialect.connection.cursor() as cursor:
         cursor.execute(sql)

@@ -39,16 +39,18 @@ def csv_value(value: object) -> str:
     """A value as PostgreSQL's CSV input reads it back: NULL is an empty unquoted field, text is
     always quoted (so an empty string stays one), booleans are words, numbers as Python writes
     them (floats round-trip exactly)."""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace('"', '""') + '"'
     return str(value)
 
 
 class RowSink(Protocol):
+    rows: int  # how many were staged, once the loader has closed
+
     def add(self, row: tuple[object, ...]) -> None:
         """One parsed row: line, the spec's columns in spec order, then its derived columns."""
 
@@ -83,9 +85,12 @@ class Dialect:
             cursor.execute(f"CREATE TEMP TABLE {STAGE} (line integer, {columns}){suffix}")
 
     @contextmanager
-    def loader(self, spec: KindSpec, columns: Sequence[str] | None = None) -> Iterator[RowSink]:
+    def loader(
+        self, spec: KindSpec, columns: Sequence[str] | None = None, *, analyze: bool = True
+    ) -> Iterator[RowSink]:
         """A sink for the staging table. ``columns``: the spec columns the file has, in the
-        order its text lines carry them (default: all of them, in spec order)."""
+        order its text lines carry them (default: all of them, in spec order). ``analyze``:
+        gather the staged rows' statistics at the end (else see ``analyze_stage``)."""
         with self.connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 sink = _CsvCopySink(spec, columns or [c.name for c in spec.columns])
@@ -93,15 +98,24 @@ class Dialect:
                     sink.copy = copy
                     yield sink
                     sink.flush()
-                # Statistics for what the checks and the merge join and group on.
-                joined = [spec.key, *(ref.column for ref in spec.references)]
-                cursor.execute(f"ANALYZE {STAGE} ({', '.join(joined)})")
+                sink.rows = cursor.rowcount
             else:
                 names = ", ".join(["line"] + [name for name, _ in spec.staging_columns])
                 marks = ", ".join(["%s"] * (len(spec.staging_columns) + 1))
                 batch = _BatchSink(cursor, f"INSERT INTO {STAGE} ({names}) VALUES ({marks})")
                 yield batch
                 batch.flush()
+        if analyze:
+            self.analyze_stage(spec)
+
+    def analyze_stage(self, spec: KindSpec) -> None:
+        """Statistics for what the checks and the merge join and group on (PostgreSQL plans
+        them by these; SQLite needs none for its temporary table)."""
+        if self.vendor != "postgresql":
+            return
+        joined = [spec.key, *(ref.column for ref in spec.references)]
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {STAGE} ({', '.join(joined)})")
 
     def drop_stage(self) -> None:
         with self.connection.cursor() as cursor:
@@ -198,6 +212,7 @@ class _CsvCopySink:
         self.copy: Any = None
         self.pending: list[str] = []
         self.size = 0
+        self.rows = 0  # known once the COPY has ended
 
     def add(self, row: tuple[object, ...]) -> None:
         self.add_text(",".join(csv_value(row[i]) for i in self.positions) + "\n")
@@ -219,17 +234,19 @@ class _BatchSink:
 
     def __init__(self, cursor: Any, sql: str) -> None:
         self.cursor, self.sql = cursor, sql
-        self.rows: list[tuple[object, ...]] = []
+        self.batch: list[tuple[object, ...]] = []
+        self.rows = 0
 
     def add(self, row: tuple[object, ...]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.BATCH:
+        self.batch.append(row)
+        self.rows += 1
+        if len(self.batch) >= self.BATCH:
             self.flush()
 
     def add_text(self, text: str) -> None:
         raise TypeError("SQLite takes parsed rows only (Dialect.copies_csv is false)")
 
     def flush(self) -> None:
-        if self.rows:
-            self.cursor.executemany(self.sql, self.rows)
-            self.rows = []
+        if self.batch:
+            self.cursor.executemany(self.sql, self.batch)
+            self.batch = []
