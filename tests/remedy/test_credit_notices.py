@@ -14,10 +14,11 @@ from django.urls import reverse
 from amends.comms import dispatch, templating
 from amends.comms.audience import count_audience
 from amends.comms.channels import registry
-from amends.comms.models import Delivery, Notice, NoticeKind, NoticeStatus
+from amends.comms.models import Delivery, DeliveryStatus, Notice, NoticeKind, NoticeStatus
 from amends.comms.preview import notice_preview
 from amends.comms.services import notice_approve, notice_cancel, notice_create, notice_submit
 from amends.core.errors import AmendsError, Conflict
+from amends.core.models import AuditEntry
 from amends.core.money import format_cents
 from amends.core.roles import Role
 from amends.network.models import Customer
@@ -212,7 +213,7 @@ def test_customers_confirmed_later_get_a_notice_of_their_own(outbox: Path, tmp_p
         credit_notices.credit_notices_send(actor=cleo, program=setup.program)
 
 
-def test_a_notice_cancelled_before_release_told_nobody(tmp_path: Path) -> None:
+def test_customers_a_cancelled_notice_never_reached_are_told_again(tmp_path: Path) -> None:
     setup = approved()
     pay_credits(setup, tmp_path)
     cleo = staff("cleo", Role.COMMUNICATIONS)
@@ -226,7 +227,21 @@ def test_a_notice_cancelled_before_release_told_nobody(tmp_path: Path) -> None:
     assert again.recipients == 4 and count_audience(cancelled).customers == 0
     assert Payout.objects.filter(credit_notice__notice=again).count() == 4
     notice_approve(actor=setup.approver, notice=again)
-    notice_cancel(actor=cleo, notice=again)  # released: some may have been told already
+    # Released; a worker reached one customer (one sent message each) before the cancel, the
+    # others' messages still waited (quiet hours, say) and were cancelled with it.
+    reached = Delivery.objects.filter(notice=again).order_by("pk")[0]
+    Delivery.objects.filter(pk=reached.pk).update(status=DeliveryStatus.SENT)
+    notice_cancel(actor=cleo, notice=again)
+    assert credit_notices.untold_customers(setup.program) == 3
+    (third,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+    assert third.recipients == 3
+    assert reached.customer_id not in set(
+        Payout.objects.filter(credit_notice__notice=third).values_list("customer_id", flat=True)
+    )
+    entry = AuditEntry.objects.filter(action="remedy.credit_notices_send").latest("pk")
+    assert entry.after["retold_from_cancelled_notices"] == {str(again.pk): 3}
+    assert third.status == NoticeStatus.SENDING  # small: released without approval
+    Delivery.objects.filter(notice=third).update(status=DeliveryStatus.DELIVERED)
     with pytest.raises(Conflict, match="has been told"):
         credit_notices.credit_notices_send(actor=cleo, program=setup.program)
 

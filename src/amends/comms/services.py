@@ -90,7 +90,8 @@ def notice_create(
                 "kind": kind,
                 "audience": audience,
                 "outage": outage.reference if outage else None,
-                "recipients": notice.recipients,
+                # A provided audience is linked by its app after this; submit counts it.
+                "recipients": None if audience == Audience.PROVIDED else notice.recipients,
             },
         )
     return notice

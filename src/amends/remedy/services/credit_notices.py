@@ -21,10 +21,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from amends.comms.audience_providers import NOBODY, Condition
-from amends.comms.models import Audience, Notice, NoticeKind, NoticeStatus
+from amends.comms.models import Audience, Delivery, DeliveryStatus, Notice, NoticeKind, NoticeStatus
 from amends.comms.services import notice_create, notice_submit
 from amends.core import audit
 from amends.core.errors import Conflict
@@ -41,16 +41,23 @@ from amends.remedy.models import (
 # The name the notices' audience provider is registered under (RemedyConfig.ready).
 CREDIT_AUDIENCE = "remedy.credit"
 TOLD_METHODS = (PayoutMethod.BILL_CREDIT, PayoutMethod.REFUND)
+# A message in one of these states may have reached the customer: never sent again.
+REACHED = (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
 
 def _untold(program: Program) -> QuerySet[Payout]:
     """Confirmed credits and refunds of entitlements nobody told their customer about: not
-    linked to a notice, or linked to one cancelled before it was released (it sent nothing)."""
-    never_released = CreditNotice.objects.filter(
-        program=program, notice__status=NoticeStatus.CANCELLED, notice__sent_at__isnull=True
+    linked to a notice, or linked to a cancelled one that never sent them a message (whether
+    it was cancelled before release or while their message still waited, e.g. for the end of
+    their quiet hours)."""
+    reached = Delivery.objects.filter(
+        notice_id=OuterRef("credit_notice__notice_id"),
+        customer_id=OuterRef("customer_id"),
+        status__in=REACHED,
     )
+    cancelled = CreditNotice.objects.filter(program=program, notice__status=NoticeStatus.CANCELLED)
     return Payout.objects.filter(
-        Q(credit_notice__isnull=True) | Q(credit_notice__in=never_released),
+        Q(credit_notice__isnull=True) | (Q(credit_notice__in=cancelled) & ~Exists(reached)),
         program=program,
         method__in=TOLD_METHODS,
         status=PayoutStatus.PAID,
@@ -91,6 +98,7 @@ def credit_notices_send(*, actor: User, program: Program, message: str = "") -> 
         calculation = program.approved_calculation
         assert calculation is not None  # paying programs were approved
         link = CreditNotice.objects.create(notice=notice, program=program, calculation=calculation)
+        retold = _retold_by_notice(program)
         told = _untold(program).update(credit_notice=link)  # its audience, from now on
         _refresh_statistics(told)
         notice = notice_submit(actor=actor, notice=notice)
@@ -98,9 +106,22 @@ def credit_notices_send(*, actor: User, program: Program, message: str = "") -> 
             actor,
             "remedy.credit_notices_send",
             program,
-            after={"notices": [notice.pk], "customers": told, "recipients": notice.recipients},
+            after={
+                "notices": [notice.pk],
+                "customers": told,
+                "recipients": notice.recipients,
+                # Customers a cancelled notice never reached, moved to this one.
+                "retold_from_cancelled_notices": retold,
+            },
         )
     return [notice]
+
+
+def _retold_by_notice(program: Program) -> dict[str, int]:
+    """For each cancelled notice, how many of its customers the new one tells instead."""
+    moving = _untold(program).filter(credit_notice__isnull=False)
+    counts = moving.values("credit_notice__notice_id").annotate(n=Count("pk"))
+    return {str(row["credit_notice__notice_id"]): row["n"] for row in counts}
 
 
 # From this many payouts on, PostgreSQL's statistics must know a notice's new link: to those
