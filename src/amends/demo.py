@@ -195,7 +195,7 @@ def _send(kind: str, audience: str, outage: Outage, *, message: str = "", say: S
     say(
         f"   {notice.get_kind_display()}: {preview.reachable:,} of {preview.customers:,} "
         f"customers by {channels or 'no channel'}{held}; {approval}; "
-        f"{progress.get('sent', 0):,} sent"
+        f"{progress.get('sent', 0):,} sent{_waiting(notice)}"
     )
     return notice
 
@@ -368,12 +368,12 @@ def tell_the_credits(program: Program, *, say: Say) -> None:
         f'13. "We\'ve credited your account": one notice to the {notice.recipients:,} paid '
         f"customers we can reach ({approved_by}), each message with the customer's own amount "
         f"and how it was worked out: {sent:,} are in {outbox}{held_text}"
-        f"{_credits_waiting(notice)}. "
+        f"{_waiting(notice)}. "
         f"The program's report: /remedy/programs/{program.reference}/report/"
     )
 
 
-def _credits_waiting(notice: Notice) -> str:
+def _waiting(notice: Notice) -> str:
     """What the dispatcher deferred and why: a message that is not urgent waits for the end of
     the customer's quiet hours, or for an hour in which they were sent fewer than
     AMENDS_CUSTOMER_HOURLY_CAP messages. The rows record neither reason: the capped customers
