@@ -205,8 +205,8 @@ def test_receipts_for_unknown_ids_are_ignored_and_counted(
     assert "1 for unknown ids ignored, 1 for deliveries already final" in caplog.text
 
 
-def inbound(sender: str, body: str) -> tuple[int, str]:
-    form = {"MessageSid": "SM" + "9" * 32, "From": sender, "To": "+61400000000", "Body": body}
+def inbound(sender: str, body: str, sid: str = "SM" + "9" * 32) -> tuple[int, str]:
+    form = {"MessageSid": sid, "From": sender, "To": "+61400000000", "Body": body}
     response = post_twilio(INBOUND_PATH, form)
     assert response["Content-Type"] == "text/xml; charset=utf-8"
     return response.status_code, response.content.decode()
@@ -229,6 +229,19 @@ def test_stop_turns_texts_off(outage: Outage) -> None:
     assert "won't get outage texts" in twiml
     c2.refresh_from_db()
     assert c2.consent_sms is False
+
+
+def test_a_retried_webhook_is_answered_again_and_changes_nothing(outage: Outage) -> None:
+    c2 = Customer.objects.get(external_id="C2")
+    first = inbound(c2.mobile, "STOP")
+    Customer.objects.filter(pk=c2.pk).update(consent_sms=True)  # START by another route
+    assert inbound(c2.mobile, "STOP") == first  # Twilio's retry: same MessageSid
+    c2.refresh_from_db()
+    assert c2.consent_sms is True  # the retry did not turn texts off a second time
+    assert InboundMessage.objects.count() == 1
+    assert AuditEntry.objects.filter(action="comms.sms_consent").count() == 1
+    inbound(c2.mobile, "STOP", sid="SM" + "8" * 32)  # a new text does count
+    assert InboundMessage.objects.count() == 2
 
 
 def test_still_out_after_restoration_reopens_the_customer(outage: Outage) -> None:

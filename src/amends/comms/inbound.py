@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from amends.comms import subscriber_messages, subscribers
@@ -95,8 +95,31 @@ def _confirm_reply(confirmed: list[Subscriber]) -> str:
     return f"Thanks: we'll text you about {topics}. Reply STOP to stop."
 
 
-@transaction.atomic
 def receive_sms(*, sender: str, text: str, provider_id: str = "") -> InboundResult:
+    """Keep, understand and answer one text. A provider that retries its webhook (Twilio does
+    when our answer is slow or lost) sends the same message id again: that is answered as the
+    first time was, and changes nothing (no second STOP audit, no second reopening)."""
+    earlier = _received(provider_id)
+    if earlier is not None:
+        return earlier
+    try:
+        return _receive_sms(sender=sender, text=text, provider_id=provider_id)
+    except IntegrityError:  # the same retry, handled meanwhile by another request
+        earlier = _received(provider_id)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _received(provider_id: str) -> InboundResult | None:
+    if not provider_id:
+        return None
+    message = InboundMessage.objects.filter(channel="sms", provider_id=provider_id).first()
+    return None if message is None else InboundResult(message, message.reply)
+
+
+@transaction.atomic
+def _receive_sms(*, sender: str, text: str, provider_id: str) -> InboundResult:
     number = _e164(sender)
     customer = Customer.objects.filter(mobile=number).order_by("id").first()
     keyword = keyword_of(text)

@@ -382,6 +382,14 @@ class InboundMessage(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["received_at"])]
+        constraints = [
+            # A provider retrying its webhook sends the same message id again: kept once.
+            models.UniqueConstraint(
+                fields=["channel", "provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="inbound_once_per_provider_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} from {self.sender}: {self.text[:30]}"
