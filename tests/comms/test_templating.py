@@ -281,6 +281,13 @@ def test_a_date_printed_without_a_guard_is_refused_for_the_unknown_etr_case() ->
     ]
 
 
+def test_a_credit_template_is_also_checked_for_a_refund() -> None:
+    source = "{% if credit.method == 'refund' %}{{ credit.amount + 'x' }}{% endif %}Thanks"
+    problems = validate({"text": source}, kind="credit_applied", channel="sms")
+    assert problems and all(p.message.startswith("for a refund: ") for p in problems)
+    assert validate({"text": source}, kind="apology", channel="sms") == []
+
+
 def test_none_is_never_printed() -> None:
     context = sample_context(kind="acknowledge")
     context["outage"]["etr"] = None

@@ -23,6 +23,7 @@ from amends.comms.templating.rendering import (
     render_part,
 )
 from amends.comms.templating.variables import (
+    CREDIT_KIND,
     LANGUAGES,
     OPEN_OUTAGE_KINDS,
     VARIABLES,
@@ -98,6 +99,8 @@ def _samples(kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield "while the restoration time is unknown", _with(context, "outage", etr=None)
         yield "when no next update is promised", _with(context, "outage", next_update_by=None)
         yield "when the notice has no message of its own", {**context, "message": ""}
+        if kind == CREDIT_KIND:
+            yield "for a refund", _with(context, "credit", method="refund")
 
 
 def _with(context: dict[str, Any], key: str, **values: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ LANGUAGES = ("en", "zh", "vi")
 
 # Kinds sent while the outage is still on for the recipient (their restoration time is None).
 OPEN_OUTAGE_KINDS = ("acknowledge", "update", "etr_changed")
+CREDIT_KIND = "credit_applied"  # its messages say a bill credit or a refund (credit.method)
 
 VARIABLES: dict[str, str] = {
     "customer.first_name": "How we greet them: their preferred name, else a neutral word "
