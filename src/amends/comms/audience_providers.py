@@ -26,18 +26,32 @@ from amends.core.errors import AmendsError
 # notice → (SQL condition on network_customer c, its parameters)
 Condition = tuple[str, list[Any]]
 AudienceProvider = Callable[[Notice], Condition]
+# notice → who it reaches in words, for the console ("customers of REM-… told of …")
+Describer = Callable[[Notice], str]
 
 NOBODY: Condition = ("1 = 0", [])
 
 _PROVIDERS: dict[str, AudienceProvider] = {}
+_DESCRIBERS: dict[str, Describer] = {}
 
 
-def register(name: str, provider: AudienceProvider) -> None:
-    """Add (or replace: ``ready()`` may run twice) the provider called ``name``."""
+def register(name: str, provider: AudienceProvider, describe: Describer | None = None) -> None:
+    """Add (or replace: ``ready()`` may run twice) the provider called ``name``, and what
+    says in words whom a notice of it reaches."""
     longest = Notice._meta.get_field("audience_segment").max_length
     if not name or len(name) > (longest or 0):
         raise ValueError(f"an audience provider's name has 1 to {longest} characters: {name!r}")
     _PROVIDERS[name] = provider
+    if describe is not None:
+        _DESCRIBERS[name] = describe
+
+
+def describe(notice: Notice) -> str:
+    """Whom a notice with a provided audience reaches, in the provider's words."""
+    describer = _DESCRIBERS.get(notice.audience_segment)
+    if describer is None:
+        return f"chosen by {notice.audience_segment or 'nobody'}"
+    return describer(notice)
 
 
 def provided_condition(notice: Notice) -> Condition:

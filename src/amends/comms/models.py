@@ -136,6 +136,21 @@ class Notice(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
+    @property
+    def audience_text(self) -> str:
+        """Whom it reaches, for the console: "A segment of those affected: small_business",
+        or in a providing app's words."""
+        if self.audience == Audience.PROVIDED:
+            from amends.comms.audience_providers import describe  # it imports this module
+
+            return describe(self)
+        text = str(self.get_audience_display())
+        if self.audience_segment:
+            text += f": {self.audience_segment}"
+        if self.audience_list:
+            text += f" ({len(self.audience_list)} listed)"
+        return text
+
 
 class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
