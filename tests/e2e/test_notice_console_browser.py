@@ -103,6 +103,8 @@ def test_compose_preview_submit_and_approve(live_server, settings) -> None:  # t
         snap(page, "templates")
         page.get_by_role("link", name="Shipped: Acknowledge, SMS, vi").click()
         page.get_by_role("heading", name=re.compile("Acknowledge")).wait_for()
+        # htmx is a deferred script: an edit made before it has run would go unseen.
+        page.wait_for_load_state("load")
         text = page.get_by_label("Text")
         text.fill("Xin chào {{ customer.first_name }}, mạng ở {{ outage.areas|join_and }} bị lỗi.")
         result = page.locator("#preview-sms")

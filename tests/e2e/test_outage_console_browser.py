@@ -47,6 +47,7 @@ def test_commander_declares_previews_and_restores(live_server) -> None:  # type:
         page.get_by_role("heading", name="Outages").wait_for()
         page.get_by_role("link", name="Declare an outage").click()
         page.get_by_role("heading", name="Declare an outage").wait_for()
+        page.wait_for_load_state("load")  # htmx, a deferred script, drives the preview
 
         page.get_by_label("Title").fill("Exchange X1 fibre cut")
         page.get_by_label("Public summary").fill("Internet and mobile are out in Sydney CBD.")
