@@ -70,7 +70,7 @@ def test_a_provided_audience_is_counted_and_released_by_its_providers_condition(
     )
     assert business == {"C2", "C5", "C6"}  # not all of them in the NSW outage: not needed
     assert count_audience(notice).customers == notice.recipients == 3
-    assert notice.audience_text == "chosen by test.business"  # registered without words
+    assert notice.audience_text == "Chosen by test.business"  # registered without words
     notice = notice_submit(actor=cleo, notice=notice)
     assert notice.status == NoticeStatus.SENDING and notice.recipients == 3
     sent_to = Delivery.objects.filter(notice=notice).values_list("customer__external_id", flat=True)

@@ -146,7 +146,7 @@ def test_the_preview_of_a_credit_notice_shows_each_customers_own_amount(tmp_path
     page = client.get(reverse("comms:detail", args=[notice.pk])).content.decode()
     assert '<dd id="notice-recipients">4</dd>' in page
     assert '<dd id="preview-customers">4</dd>' in page
-    told = f"customers of {setup.program.reference} told of their confirmed credit or refund"
+    told = f"Customers of {setup.program.reference} told of their confirmed credit or refund"
     assert told in page
     assert told in client.get(reverse("comms:list")).content.decode()
 

@@ -50,7 +50,7 @@ def describe(notice: Notice) -> str:
     """Whom a notice with a provided audience reaches, in the provider's words."""
     describer = _DESCRIBERS.get(notice.audience_segment)
     if describer is None:
-        return f"chosen by {notice.audience_segment or 'nobody'}"
+        return f"Chosen by {notice.audience_segment or 'no app'}"
     return describer(notice)
 
 

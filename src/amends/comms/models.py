@@ -139,7 +139,7 @@ class Notice(models.Model):
     @property
     def audience_text(self) -> str:
         """Whom it reaches, for the console: "A segment of those affected: small_business",
-        or in a providing app's words."""
+        or in a providing app's words ("Customers of REM-… told of …")."""
         if self.audience == Audience.PROVIDED:
             from amends.comms.audience_providers import describe  # it imports this module
 

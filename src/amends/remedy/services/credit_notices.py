@@ -158,8 +158,8 @@ def describe_credit_audience(notice: Notice) -> str:
     """Whom a "credit applied" notice reaches, for the console."""
     link = CreditNotice.objects.filter(notice_id=notice.pk).select_related("program").first()
     if link is None:
-        return "customers told of a confirmed credit (none linked)"
-    return f"customers of {link.program.reference} told of their confirmed credit or refund"
+        return "Customers told of a confirmed credit (none linked yet)"
+    return f"Customers of {link.program.reference} told of their confirmed credit or refund"
 
 
 def apology_send(*, actor: User, program: Program, message: str = "") -> list[Notice]:
