@@ -115,11 +115,3 @@ class Plan:
 
     def ints(self, values: list[int]) -> str:
         return ", ".join(str(int(v)) for v in values) or "NULL"
-
-    @property
-    def true(self) -> str:
-        return "TRUE" if self.d.postgres else "1"
-
-    @property
-    def false(self) -> str:
-        return "FALSE" if self.d.postgres else "0"

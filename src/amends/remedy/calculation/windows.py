@@ -79,8 +79,8 @@ def _gain(plan: Plan, start: str, end: str, reach: str) -> str:
 
 def _keyed(source: str, group: str, prefix: str, columns: str) -> str:
     """Times keyed by their group, ``group × 2^32 + t``, so that one global order serves every
-    group (cheaper than a window partition per service, most of which hold one row): an
-    earlier group's keys are all smaller. Holds for ids below 2^30 and times before 2106."""
+    group: an earlier group's keys are all smaller. Holds for ids below 2^30 and times before
+    2106."""
     key = f"({group}) * {GROUP_STRIDE}"
     return f"{prefix}_key AS (SELECT {columns}, {key} + s AS ks, {key} + e AS ke FROM {source} x)"
 
@@ -142,7 +142,7 @@ def _windows(plan: Plan) -> str:
         f"win_raw AS (SELECT i.service_id, i.customer_id, {d.epoch('i.window_start')} AS s, "
         f"{d.epoch('i.window_end')} AS e, {covered} AS covered, sv.monthly_charge_cents AS "
         "charge, sv.product_id, sv.external_id AS service_ref, pr.name AS product_name, "
-        f"cu.segment AS seg, CASE WHEN cu.is_former = {plan.true} THEN 1 ELSE 0 END AS former "
+        "cu.segment AS seg, CASE WHEN cu.is_former THEN 1 ELSE 0 END AS former "
         "FROM outages_impact i JOIN network_service sv ON sv.id = i.service_id "
         "JOIN network_product pr ON pr.id = sv.product_id "
         "JOIN network_customer cu ON cu.id = i.customer_id "
