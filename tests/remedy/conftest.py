@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
-from amends.network.models import Customer, Product, Service
+from amends.network.models import Customer, Product, Service, SlaTier
 from amends.outages.models import Impact, Outage, Status
 from amends.remedy.models import Calculation, PolicyVersion, Program
 from amends.remedy.services.calculation import calculate
@@ -63,7 +63,12 @@ def window(
 
 
 def add_service(
-    customer: Customer, product: Product, external_id: str, *, charge_cents: int | None = None
+    customer: Customer,
+    product: Product,
+    external_id: str,
+    *,
+    charge_cents: int | None = None,
+    sla_tier: str = SlaTier.STANDARD,
 ) -> Service:
     """Another service for ``customer`` (postcode 2000, NSW)."""
     return Service.objects.create(
@@ -74,6 +79,7 @@ def add_service(
         postcode="2000",
         locality="Sydney",
         state="NSW",
+        sla_tier=sla_tier,
     )
 
 

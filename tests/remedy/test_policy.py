@@ -13,10 +13,11 @@ from django.contrib.auth.models import User
 from amends.core.errors import AmendsError, Conflict
 from amends.core.models import AuditEntry
 from amends.core.money import Rounding
-from amends.network.models import Segment
+from amends.network.models import Segment, SlaTier
 from amends.outages.models import Outage
 from amends.remedy.models import PolicyVersion, Program, ProgramStatus
 from amends.remedy.policy import (
+    MAX_HOURS,
     PRESETS,
     FixedPerDay,
     grace_end,
@@ -34,6 +35,12 @@ from tests.remedy.conftest import T0, outage_row, policy
 pytestmark = pytest.mark.django_db
 
 PRO_RATA = {"basis": {"kind": "pro_rata"}}
+SLA_RULE = {"restore_within_minutes": 240, "percent_per_block": 10, "block_minutes": 240}
+
+
+def sla(tier: str = "business", **changes: Any) -> dict[str, Any]:
+    """A pro-rata document with SLA credits for ``tier``, its rule changed by ``changes``."""
+    return {**PRO_RATA, "sla_credits": {tier: {**SLA_RULE, **changes}}}
 
 
 def refused(document: Any) -> AmendsError:
@@ -114,6 +121,29 @@ def refused(document: Any) -> AmendsError:
         ),
         ({"basis": {"kind": "pro_rata", "hours_per_month": 0}}, "basis.hours_per_month", "greater"),
         ([PRO_RATA], "document", "JSON object"),
+        (sla(max_percent=101), "sla_credits.business.max_percent", "less than or equal to 100"),
+        (
+            sla(percent_per_block=40, max_percent=30),
+            "sla_credits.business.percent_per_block",
+            "max_percent",
+        ),
+        (sla(percent_per_block=0), "sla_credits.business.percent_per_block", "greater"),
+        (sla(percent_per_block=2.5), "sla_credits.business.percent_per_block", "integer"),
+        (sla(block_minutes=0), "sla_credits.business.block_minutes", "greater"),
+        (sla(restore_within_minutes=-1), "sla_credits.business.restore_within_minutes", "greater"),
+        (
+            sla(restore_within_minutes=MAX_HOURS * 60 + 1),
+            "sla_credits.business.restore_within_minutes",
+            "less",
+        ),
+        (sla(block_minutes="240"), "sla_credits.business.block_minutes", "integer"),
+        (sla(tier="gold"), "sla_credits.gold", "'business'"),
+        (sla(grace=5), "sla_credits.business.grace", "Extra inputs"),
+        (
+            {**PRO_RATA, "sla_credits": {"business": {}}},
+            "sla_credits.business.restore_within_minutes",
+            "required",
+        ),
     ],
 )
 def test_an_invalid_policy_is_refused_with_the_field_named(
@@ -142,6 +172,13 @@ def test_a_valid_document_gets_every_default_written_out() -> None:
 def test_segment_names_are_the_customer_segments() -> None:
     for segment in Segment.values:
         validate_policy({**PRO_RATA, "goodwill_cents": {segment: 1}})
+
+
+def test_sla_tiers_are_the_services_tiers_and_the_maximum_defaults_to_all() -> None:
+    for tier in SlaTier.values:
+        credits = validate_policy(sla(tier)).sla_credits
+        assert credits[tier].max_percent == 100  # type: ignore[index]
+    assert validate_policy(PRO_RATA).as_json()["sla_credits"] == {}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -1,10 +1,10 @@
 """Properties of the calculation, checked by hypothesis against a Python reference.
 
-For random windows (from one or two outages, overlapping or not), charges, segments and
-policies: the SQL's cents equal the reference's exactly; an entitlement never exceeds the cap
-and never falls below the minimum when eligible; it never shrinks when an outage lasts longer;
-the order the impact rows were written in changes nothing; and a window repeated by a second,
-overlapping outage is counted once.
+For random windows (from one or two outages, overlapping or not), charges, segments, SLA tiers
+and policies (with SLA credits for some tiers or none): the SQL's cents equal the reference's
+exactly; an entitlement never exceeds the cap and never falls below the minimum when eligible;
+it never shrinks when an outage lasts longer; the order the impact rows were written in changes
+nothing; and a window repeated by a second, overlapping outage is counted once.
 
 Each example writes its own customer, services and windows inside a transaction that is rolled
 back, so examples never see each other.
@@ -50,11 +50,13 @@ Window = tuple[int, int, int | None]  # outage (0 or 1), start and end in minute
 class Case:
     segment: str
     charges: list[int]  # one per service, cents a month
+    tiers: list[str]  # one per service, its SLA tier
     windows: list[list[Window]]  # per service
     document: dict[str, Any]
 
 
 segments = st.sampled_from(["consumer", "small_business", "enterprise", "government"])
+sla_tiers = st.sampled_from(["standard", "business", "enterprise"])
 
 
 @st.composite
@@ -123,11 +125,23 @@ bases = st.one_of(
 
 
 @st.composite
+def sla_credits(draw: st.DrawFn) -> dict[str, Any]:
+    maximum = draw(st.integers(1, 100))
+    return {
+        "restore_within_minutes": draw(st.integers(0, 24 * 60)),
+        "percent_per_block": draw(st.integers(1, maximum)),
+        "block_minutes": draw(st.integers(1, 12 * 60)),
+        "max_percent": maximum,
+    }
+
+
+@st.composite
 def documents(draw: st.DrawFn) -> dict[str, Any]:
     minimum = draw(st.integers(0, 2_000))
     cap = draw(st.one_of(st.none(), st.integers(minimum, 50_000)))
     return {
         "basis": draw(bases),
+        "sla_credits": draw(st.dictionaries(sla_tiers, sla_credits(), max_size=2)),
         "eligibility": {"min_outage_minutes": draw(st.integers(0, 24 * 60))},
         "goodwill_cents": draw(st.dictionaries(segments, st.integers(0, 5_000), max_size=2)),
         "minimum_cents": minimum,
@@ -142,6 +156,7 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(
         segment=draw(segments),
         charges=draw(st.lists(st.integers(0, 30_000), min_size=services, max_size=services)),
+        tiers=draw(st.lists(sla_tiers, min_size=services, max_size=services)),
         windows=[draw(service_windows()) for _ in range(services)],
         document=draw(documents()),
     )
@@ -197,6 +212,15 @@ def _service_amount(doc: PolicyDocument, charge: int, seconds: int, segment: str
             return Fraction(basis.amount_cents)
 
 
+def _sla_credit(doc: PolicyDocument, charge: int, seconds: int, tier: str) -> Fraction:
+    rule = doc.sla_credits.get(tier)  # type: ignore[call-overload]
+    late = 0 if rule is None else seconds - rule.restore_within_minutes * 60
+    if late <= 0:
+        return Fraction(0)
+    blocks = math.ceil(late / (rule.block_minutes * 60))
+    return Fraction(charge * min(blocks * rule.percent_per_block, rule.max_percent), 100)
+
+
 def _rounded(value: Fraction, rule: str) -> int:
     floor = value.numerator // value.denominator
     rest = value - floor
@@ -219,7 +243,8 @@ def reference(case: Case) -> tuple[str, int]:
     exact = sum(
         (
             _service_amount(doc, charge, _seconds(service), case.segment)
-            for charge, service in zip(case.charges, live, strict=True)
+            + _sla_credit(doc, charge, _seconds(service), tier)
+            for charge, tier, service in zip(case.charges, case.tiers, live, strict=True)
             if service
         ),
         Fraction(0),
@@ -249,8 +274,8 @@ def calculated(
     customer = Customer.objects.create(external_id="P1", name="Prop", segment=case.segment)
     product = Product.objects.create(code="P", name="Plan", kind="saas", monthly_charge_cents=1)
     services = [
-        add_service(customer, product, f"P1-S{i}", charge_cents=charge)
-        for i, charge in enumerate(case.charges)
+        add_service(customer, product, f"P1-S{i}", charge_cents=charge, sla_tier=tier)
+        for i, (charge, tier) in enumerate(zip(case.charges, case.tiers, strict=True))
     ]
     outages = [outage_row() for _ in range(2 * copies)]
     rows = [
@@ -289,7 +314,8 @@ def test_cents_equal_the_reference_within_minimum_and_cap(analyst: User, case: C
     if found.eligible:
         assert found.total_cents >= doc["minimum_cents"]
         assert doc["cap_cents"] is None or found.total_cents <= doc["cap_cents"]
-        assert found.base_cents + found.bonus_cents + found.adjustment_cents == found.total_cents
+        parts = found.base_cents + found.sla_cents + found.bonus_cents + found.adjustment_cents
+        assert parts == found.total_cents
 
 
 @SETTINGS

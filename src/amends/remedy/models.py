@@ -167,6 +167,11 @@ class Entitlement(models.Model):
     )
     services = models.IntegerField(default=0, help_text="Affected services.")
     base_cents = models.BigIntegerField(default=0)
+    # A database default too: the calculation writes the column only for a policy with SLA
+    # credits, so one without them inserts what it did before they existed.
+    sla_cents = models.BigIntegerField(
+        default=0, db_default=0, help_text="SLA credits of services restored late."
+    )
     bonus_cents = models.BigIntegerField(default=0)
     interest_cents = models.BigIntegerField(default=0)
     adjustment_cents = models.BigIntegerField(default=0, help_text="Minimum/cap/rounding.")

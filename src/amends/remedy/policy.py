@@ -1,10 +1,11 @@
 """Remediation policies: what a customer is owed for an outage, as a validated document.
 
 A policy document says who is eligible, how each affected service's amount is computed (the
-*basis*), what goodwill is added by segment, the minimum and cap per customer, the one rounding
-rule, foregone interest on late refunds and any non-monetary remedy. Documents are validated
-strictly (``extra="forbid"``, no type coercion) by :func:`validate_policy`, which names the
-offending field as a dotted path (``basis.amount_cents``) so every interface can point at it.
+*basis*), the SLA credits of services restored later than their tier's target, what goodwill is
+added by segment, the minimum and cap per customer, the one rounding rule, foregone interest on
+late refunds and any non-monetary remedy. Documents are validated strictly (``extra="forbid"``,
+no type coercion) by :func:`validate_policy`, which names the offending field as a dotted path
+(``basis.amount_cents``) so every interface can point at it.
 
 Amounts are whole cents (ints). Durations are whole seconds of the service's merged time
 without service (``remedy.calculation`` merges overlapping windows). :data:`PRESETS` ships one
@@ -32,6 +33,7 @@ MAX_HOURS = 24 * 366  # a year
 Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
 Hours = Annotated[int, Field(ge=0, le=MAX_HOURS)]
 SegmentName = Literal["consumer", "small_business", "enterprise", "government"]
+SlaTierName = Literal["standard", "business", "enterprise"]
 ProductCode = Annotated[str, Field(min_length=1, max_length=64)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -156,6 +158,33 @@ BASIS_KINDS = (
 )
 
 
+class SlaCredit(_Strict):
+    """A service credit for services of one SLA tier restored late: ``percent_per_block`` % of
+    the service's monthly charge for each started ``block_minutes`` of its merged time without
+    service beyond ``restore_within_minutes``, at most ``max_percent`` % of the monthly charge.
+    E.g. a 4 h target, 10 % per started 4 h: out 6 h 10 min is 1 block, 10 %; out 8 h 01 min
+    is 2 blocks, 20 %. Whole percents, as contracts state them; the credit's fractions of a
+    cent are kept exact until the customer's one rounding. Percents up to 100 and minutes up
+    to a year keep every product in the calculation as small as pro-rata's charge × seconds."""
+
+    restore_within_minutes: int = Field(
+        ge=0, le=MAX_HOURS * 60, description="The tier's restoration target: no credit within it."
+    )
+    percent_per_block: int = Field(
+        ge=1, le=100, description="Whole % of the monthly charge per started block past the target."
+    )
+    block_minutes: int = Field(ge=1, le=MAX_HOURS * 60, description="Length of one block.")
+    max_percent: int = Field(
+        default=100, ge=1, le=100, description="Most a service gets, in % of its monthly charge."
+    )
+
+    @model_validator(mode="after")
+    def _block_within_maximum(self) -> SlaCredit:
+        if self.percent_per_block > self.max_percent:
+            raise _FieldProblem("percent_per_block", "cannot be more than max_percent")
+        return self
+
+
 class Interest(_Strict):
     """Foregone interest on the amount, simple, from the customer's outage end to payment."""
 
@@ -183,6 +212,10 @@ class PolicyDocument(_Strict):
     currency_symbol: str = Field(default="$", min_length=1, max_length=3)
     eligibility: Eligibility = Eligibility()
     basis: Basis
+    sla_credits: dict[SlaTierName, SlaCredit] = Field(
+        default_factory=dict,
+        description="Per service, by its SLA tier: a credit added to the basis when restored late.",
+    )
     goodwill_cents: dict[SegmentName, Cents] = Field(
         default_factory=dict, description="Bonus per eligible customer, by segment."
     )
@@ -204,7 +237,8 @@ class PolicyDocument(_Strict):
 
 
 class _FieldProblem(ValueError):
-    """A cross-field problem that belongs to one named field."""
+    """A cross-field problem that belongs to one named field (relative to the model that
+    raises it)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -246,7 +280,8 @@ def _first_problem(exc: ValidationError) -> AmendsError:
     first = errors[0]
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, _FieldProblem):
-        field, message = cause.field, str(cause)
+        within = [*first["loc"], cause.field]
+        field, message = _dotted(tuple(within)), str(cause)
     else:
         field, message = _dotted(first["loc"]), first["msg"]
         if first["type"] == "union_tag_invalid" or first["type"] == "union_tag_not_found":

@@ -7,10 +7,10 @@ Stages (CTEs), all set-based, the same on SQLite and PostgreSQL:
    their covered services' windows, so that the union is counted once (for the minimum-duration
    rule and the time shown); a service's windows from several outages merged (gaps and
    islands); per service its merged seconds.
-2. ``amounts``: each service's basis amount (integer units of 1/D cent) and explanation line;
-   per customer their sum, goodwill, minimum and cap, the one rounding, interest to
-   ``as_of``, the exclusion reason and the explanation, inserted as Entitlement rows in
-   customer order.
+2. ``amounts``: each service's basis amount (integer units of 1/D cent), SLA credit (units of
+   1/100 cent, when the policy has ``sla_credits``) and explanation line; per customer their
+   sum, goodwill, minimum and cap, the one rounding, interest to ``as_of``, the exclusion
+   reason and the explanation, inserted as Entitlement rows in customer order.
 
 Constant numbers (ids, cents, seconds) are validated ints written into the SQL; text (the
 currency symbol, non-monetary remedies) and ``as_of`` travel as parameters.
@@ -26,6 +26,7 @@ calculation it feeds the calculation's ``inputs_digest``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,6 +38,7 @@ from amends.core.db import allow_bulk_memory
 from amends.remedy.calculation import amounts, windows
 from amends.remedy.calculation.basis import basis_sql
 from amends.remedy.calculation.dialect import SYMBOL, Dialect
+from amends.remedy.calculation.sla import SLA_DENOMINATOR, sla_sql
 from amends.remedy.policy import PolicyDocument
 
 
@@ -89,7 +91,9 @@ _TOTALS = "SELECT " + _SUMS + " FROM remedy_entitlement WHERE calculation_id = %
 
 
 class Plan:
-    """What every stage needs: the inputs, the dialect and the basis's SQL."""
+    """What every stage needs: the inputs, the dialect, the basis's and SLA credits' SQL, and
+    ``denominator``: a customer's exact amount is in units of 1/denominator cent (the basis's
+    own, or a multiple of it that SLA credits' 1/100 cent also divides)."""
 
     def __init__(self, inputs: CalculationInputs, dialect: Dialect) -> None:
         self.i = inputs
@@ -97,7 +101,10 @@ class Plan:
         self.d = dialect
         self.as_of = int(inputs.as_of.timestamp())
         self.basis = basis_sql(self.doc, dialect, SYMBOL)
+        self.sla = sla_sql(self.doc, dialect, SYMBOL)
         self.denominator = self.basis.denominator
+        if self.sla is not None:
+            self.denominator = math.lcm(self.basis.denominator, SLA_DENOMINATOR)
         self.remedies = range(len(inputs.remedy_product_ids))
 
     def statement(self) -> tuple[str, list[Any]]:

@@ -1,9 +1,11 @@
 """Stage 2: amounts (CTEs ``svc_amt`` … ``c3``) and the Entitlement rows.
 
-Per service: the basis amount ``amt`` in units of 1/D cent and its explanation line. Per
-customer: the exact sum of their covered services' amounts, goodwill by segment, raised to the
-minimum and lowered to the cap, then rounded once (``principal``); interest on the principal
-from the customer's outage end to ``as_of``; the exclusion reason; the explanation.
+Per service: the basis amount ``amt`` in units of 1/D cent (D: the basis's denominator), its
+SLA credit ``sla`` in units of 1/100 cent when the policy has SLA credits, and its explanation
+line. Per customer: the exact sum of their covered services' amounts and credits, goodwill by
+segment, raised to the minimum and lowered to the cap, then rounded once (``principal``);
+interest on the principal from the customer's outage end to ``as_of``; the exclusion reason;
+the explanation.
 """
 
 # SQL assembled from fixed fragments, validated ints and literal segment names; every text
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from amends.remedy.calculation.basis import DAY, Money
 from amends.remedy.calculation.dialect import SYMBOL, remedy_name
+from amends.remedy.calculation.sla import SLA_DENOMINATOR
 from amends.remedy.calculation.windows import CHECKSUM_MODULUS
 from amends.remedy.policy import DAYS_PER_YEAR, RATE_SCALE, rate_units
 
@@ -34,18 +37,32 @@ def ctes(plan: Plan) -> list[str]:
 
 
 def _service_lines(plan: Plan) -> list[str]:
-    d = plan.d
+    """``svc_amt`` and ``svc_line``: each service's amount, line and what the explanation
+    shows of it (``shown``, rounded); with SLA credits, ``svc_sla`` first and the credit."""
+    d, sla = plan.d, plan.sla
     flags = "".join(
         f", CASE WHEN svc.covered = 1{_products(plan, n)} THEN 1 ELSE 0 END AS nm{n}"
         for n in plan.remedies
     )
-    mix = d.mod("svc.mix * 31 + svc.charge * 1000003 + svc.product_id", CHECKSUM_MODULUS)
-    shown = d.round("svc.amt", plan.denominator, plan.doc.rounding)
+    inputs = "svc.mix * 31 + svc.charge * 1000003 + svc.product_id"
+    shown = d.round("svc.amt", plan.basis.denominator, plan.doc.rounding)
+    line, source, percent, credit_column, first = plan.basis.line, "svc", "", "", []
+    if sla is not None:
+        first.append(f"svc_sla AS (SELECT svc.*, {sla.blocks} AS sla_blocks FROM svc)")
+        source, percent = "svc_sla svc", f", {sla.percent} AS sla_pct"
+        credit = "svc.charge * svc.sla_pct"  # units of 1/100 cent
+        credit_column = f"{credit} AS sla, "
+        shown += f" + {d.round(credit, SLA_DENOMINATOR, plan.doc.rounding)}"
+        inputs += f" + {sla.tier_code} * 8191"  # the tier is an input of the credit
+        line += f" || {sla.line}"
     return [
-        f"svc_amt AS (SELECT svc.*, {plan.basis.amount} AS amt FROM svc)",
+        *first,
+        f"svc_amt AS (SELECT svc.*, {plan.basis.amount} AS amt{percent} FROM {source})",
         f"svc_line AS (SELECT svc.service_id, svc.customer_id, svc.covered, svc.amt, "
-        f"svc.cgain, svc.last_e, svc.still_out, svc.seg, svc.former, {mix} AS mix, "
-        f"{plan.basis.line} AS line, {shown} AS shown{flags} FROM svc_amt svc)",
+        f"{credit_column}"
+        f"svc.cgain, svc.last_e, svc.still_out, svc.seg, svc.former, "
+        f"{d.mod(inputs, CHECKSUM_MODULUS)} AS mix, {line} AS line, {shown} AS shown{flags} "
+        "FROM svc_amt svc)",
     ]
 
 
@@ -78,6 +95,8 @@ def _customers(plan: Plan) -> str:
         (f"MAX(covered * still_out) {w}", "still_out"),
         (d.sum("mix", w), "mix"),
     ] + [(f"MAX(nm{n}) {w}", f"nm{n}") for n in plan.remedies]
+    if plan.sla is not None:
+        columns.append((d.sum("covered * sla", w), "sla_n"))
     aggregates = ", ".join(f"{expr} AS {name}" for expr, name in columns)
     lines = "CASE WHEN covered = 1 THEN line END, '; '"
     if d.postgres:
@@ -128,17 +147,37 @@ def _eligibility(plan: Plan) -> str:
 
 
 def _principal(plan: Plan) -> str:
-    """Base + goodwill, raised to the minimum, lowered to the cap, rounded once."""
+    """Base (and SLA credits) + goodwill, raised to the minimum, lowered to the cap, rounded
+    once; each component rounded too, for the Entitlement's columns (``sum_c``: the services'
+    amounts and credits together, for the explanation)."""
     d, n, doc = plan.d, plan.denominator, plan.doc
-    exact = f"(c1.base_n + c1.bonus * {n})"
+    services = _services_exact(plan)
+    exact = f"({services} + c1.bonus * {n})"
     clamped = d.greatest(exact, str(doc.minimum_cents * n))
     if doc.cap_cents is not None:
         clamped = d.least(clamped, str(doc.cap_cents * n))
+    base = d.round("c1.base_n", plan.basis.denominator, doc.rounding)
+    credits = ""
+    if plan.sla is not None:
+        credits = (
+            f", CASE WHEN c1.excl = '' THEN {d.round('c1.sla_n', SLA_DENOMINATOR, doc.rounding)} "
+            f"ELSE 0 END AS sla_c, {d.round(services, n, doc.rounding)} AS sum_c"
+        )
     return (
         f"c2 AS (SELECT c1.*, {exact} AS exact_n, CASE WHEN c1.excl = '' THEN "
         f"{d.round(clamped, n, doc.rounding)} ELSE 0 END AS principal, CASE WHEN c1.excl = '' "
-        f"THEN {d.round('c1.base_n', n, doc.rounding)} ELSE 0 END AS base_c FROM c1)"
+        f"THEN {base} ELSE 0 END AS base_c{credits} FROM c1)"
     )
+
+
+def _services_exact(plan: Plan) -> str:
+    """The exact sum of a customer's covered services' amounts and SLA credits, in units of
+    1/plan.denominator cent."""
+    if plan.sla is None:
+        return "c1.base_n"
+    basis_scale = plan.denominator // plan.basis.denominator
+    sla_scale = plan.denominator // SLA_DENOMINATOR
+    return f"(c1.base_n * {basis_scale} + c1.sla_n * {sla_scale})"
 
 
 def _interest(plan: Plan) -> str:
@@ -160,13 +199,19 @@ def insert(plan: Plan) -> str:
     exclusion += "ELSE c3.excl END"
     outage_end = f"CASE WHEN c3.still_out = 1 THEN NULL ELSE {plan.d.timestamp('c3.last_e')} END"
     if_eligible = "CASE WHEN c3.excl = '' THEN {} ELSE 0 END"
+    adjustment = "c3.principal - c3.base_c - c3.bonus"
+    credits_column = credits = ""  # sla_cents is 0 unless the policy has SLA credits
+    if plan.sla is not None:
+        adjustment += " - c3.sla_c"
+        credits_column, credits = " sla_cents,", " c3.sla_c,"
     return (
         "INSERT INTO remedy_entitlement (calculation_id, customer_id, eligible, exclusion, "
-        "outage_seconds, outage_end, services, base_cents, bonus_cents, interest_cents, "
-        "adjustment_cents, total_cents, non_monetary, explanation, inputs_checksum) "
+        f"outage_seconds, outage_end, services, base_cents,{credits_column} bonus_cents, "
+        "interest_cents, adjustment_cents, total_cents, non_monetary, explanation, "
+        "inputs_checksum) "
         f"SELECT {int(plan.i.calculation_id)}, c3.customer_id, {eligible}, {exclusion}, "
-        f"c3.secs, {outage_end}, c3.services, c3.base_c, {if_eligible.format('c3.bonus')}, "
-        f"c3.interest, {if_eligible.format('c3.principal - c3.base_c - c3.bonus')}, "
+        f"c3.secs, {outage_end}, c3.services, c3.base_c,{credits} "
+        f"{if_eligible.format('c3.bonus')}, c3.interest, {if_eligible.format(adjustment)}, "
         f"c3.principal + c3.interest, {_non_monetary(plan)}, {_explanation(plan)}, "
         # In customer order (as the rows already come): the new rows' index entries then
         # append instead of landing on random pages, which halves the cost of writing them.
@@ -211,9 +256,10 @@ def _explanation(plan: Plan) -> str:
 def _owed(plan: Plan, money: Money) -> str:
     doc, n, d = plan.doc, plan.denominator, plan.d
     # Each line is shown rounded; the total rounds their exact sum once, which can differ.
+    rounded_sum = "c3.base_c" if plan.sla is None else "c3.sum_c"
     parts = [
-        f"c3.lines || CASE WHEN c3.lines_c <> c3.base_c THEN '; exact sum rounded once: ' || "
-        f"{money('c3.base_c')} ELSE '' END",
+        f"c3.lines || CASE WHEN c3.lines_c <> {rounded_sum} THEN '; exact sum rounded once: ' "
+        f"|| {money(rounded_sum)} ELSE '' END",
         f"CASE WHEN c3.bonus > 0 THEN '; ' || REPLACE(c3.segment, '_', '-') || ' goodwill ' "
         f"|| {money('c3.bonus')} ELSE '' END",
     ]

@@ -38,11 +38,14 @@ if TYPE_CHECKING:
 
 GROUP_STRIDE = 2**32  # seconds since 1970 stay below it until 2106
 CHECKSUM_MODULUS = 2_147_483_647  # a prime below 2^31: sums of many stay inside 64 bits
-# The same on every row of a service; MIN just carries them through a GROUP BY.
-SERVICE_FIELDS = ", ".join(
-    f"MIN({name}) AS {name}"
-    for name in ("charge", "product_id", "service_ref", "product_name", "seg", "former")
-)
+SERVICE_COLUMNS = ("charge", "product_id", "service_ref", "product_name", "seg", "former")
+
+
+def service_fields(plan: Plan) -> str:
+    """The same on every row of a service; MIN just carries them through a GROUP BY. The SLA
+    tier only when the policy credits one."""
+    names = SERVICE_COLUMNS if plan.sla is None else (*SERVICE_COLUMNS, "tier")
+    return ", ".join(f"MIN({name}) AS {name}" for name in names)
 
 
 def ctes(plan: Plan) -> list[str]:
@@ -109,7 +112,7 @@ def islands(plan: Plan) -> list[str]:
         "svc_span AS (SELECT MIN(service_id) AS service_id, MIN(customer_id) AS customer_id, "
         "MIN(covered) AS covered, MIN(s) AS s, MAX(e) AS e, MAX(still_out) AS still_out, "
         f"{plan.d.sum('cgain')} AS cgain, {plan.d.mod(plan.d.sum('mix'), CHECKSUM_MODULUS)} "
-        f"AS mix, {SERVICE_FIELDS} "
+        f"AS mix, {service_fields(plan)} "
         "FROM svc_isl GROUP BY isl)",
     ]
 
@@ -138,11 +141,13 @@ def _windows(plan: Plan) -> str:
     if plan.i.covered_product_ids is not None:
         covered = f"CASE WHEN sv.product_id IN ({plan.ints(plan.i.covered_product_ids)}) "
         covered += "THEN 1 ELSE 0 END"
+    # The SLA tier travels with the windows only when the policy credits one.
+    tier, carried = ("", "") if plan.sla is None else (", sv.sla_tier AS tier", ", tier")
     raw = (
         f"win_raw AS (SELECT i.service_id, i.customer_id, {d.epoch('i.window_start')} AS s, "
         f"{d.epoch('i.window_end')} AS e, {covered} AS covered, sv.monthly_charge_cents AS "
         "charge, sv.product_id, sv.external_id AS service_ref, pr.name AS product_name, "
-        "cu.segment AS seg, CASE WHEN cu.is_former THEN 1 ELSE 0 END AS former "
+        f"cu.segment AS seg, CASE WHEN cu.is_former THEN 1 ELSE 0 END AS former{tier} "
         "FROM outages_impact i JOIN network_service sv ON sv.id = i.service_id "
         "JOIN network_product pr ON pr.id = sv.product_id "
         "JOIN network_customer cu ON cu.id = i.customer_id "
@@ -155,7 +160,7 @@ def _windows(plan: Plan) -> str:
     return (
         f"{raw},\nwin AS (SELECT service_id, customer_id, s, {cut} AS e, {still_out} AS "
         f"still_out, covered, {mix} AS mix, charge, product_id, service_ref, product_name, seg, "
-        "former FROM win_raw)"
+        f"former{carried} FROM win_raw)"
     )
 
 
@@ -174,5 +179,6 @@ def _services(plan: Plan, source: str, seconds: str) -> str:
         f"svc AS (SELECT x.customer_id, x.service_id, MIN(x.covered) AS covered, "
         f"{d.sum(seconds)} AS secs, {d.sum('x.cgain')} AS cgain, MAX(x.e) AS last_e, "
         f"MAX(x.still_out) AS still_out, {d.mod(d.sum('x.mix'), CHECKSUM_MODULUS)} AS mix"
-        f"{late}, {SERVICE_FIELDS} FROM {source} x{join} GROUP BY x.customer_id, x.service_id)"
+        f"{late}, {service_fields(plan)} FROM {source} x{join} "
+        "GROUP BY x.customer_id, x.service_id)"
     )

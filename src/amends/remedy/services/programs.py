@@ -108,7 +108,9 @@ def policy_revise(
     with transaction.atomic():
         locked = Policy.objects.select_for_update().get(pk=policy.pk)
         latest = locked.versions.order_by("-version").first()
-        if latest is not None and latest.document == doc.as_json():
+        # Compared as documents, not as stored JSON: a version saved before a field existed
+        # lacks its default (e.g. sla_credits) and still says the same.
+        if latest is not None and validate_policy(latest.document) == doc:
             return latest
         number = latest.version + 1 if latest else 1
         version = PolicyVersion.objects.create(
