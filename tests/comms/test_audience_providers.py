@@ -4,9 +4,11 @@ nothing is written."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -62,9 +64,10 @@ def test_a_provided_audience_is_counted_and_released_by_its_providers_condition(
         actor=cleo,
         kind="custom",
         audience=Audience.PROVIDED,
-        segment="test.business",
+        provider="test.business",
         outage=outage,
     )
+    assert (notice.audience_provider, notice.audience_segment) == ("test.business", "")
     business = set(
         Customer.objects.exclude(segment="consumer").values_list("external_id", flat=True)
     )
@@ -78,20 +81,20 @@ def test_a_provided_audience_is_counted_and_released_by_its_providers_condition(
 
 
 @pytest.mark.parametrize(
-    ("name", "message"),
+    ("audience", "name", "field", "message"),
     [
-        ("", "another app chooses this audience"),  # the console's composer offers no name
-        ("nobody.knows", "no app provides an audience called 'nobody.knows'"),
+        # The console's composer and the API name no provider: choose another audience.
+        (Audience.PROVIDED, "", "audience", "another app chooses this audience"),
+        (Audience.PROVIDED, "nobody.knows", "provider", "no app provides an audience called"),
+        (Audience.ALL_AFFECTED, "test.business", "provider", "only a provided audience"),
     ],
 )
-def test_a_notice_naming_no_provider_is_refused_at_its_audience(
-    providers: None, cleo: User, outage: Outage, name: str, message: str
+def test_a_notice_naming_no_provider_or_one_it_cannot_use_is_refused(
+    providers: None, cleo: User, outage: Outage, audience: str, name: str, field: str, message: str
 ) -> None:
     with pytest.raises(AmendsError, match=message) as refused:
-        notice_create(
-            actor=cleo, kind="custom", audience=Audience.PROVIDED, segment=name, outage=outage
-        )
-    assert refused.value.field == "audience"
+        notice_create(actor=cleo, kind="custom", audience=audience, provider=name, outage=outage)
+    assert refused.value.field == field
     assert not Notice.objects.exists()
 
 
@@ -108,7 +111,29 @@ def test_the_composer_does_not_offer_a_provided_audience(cleo: User, outage: Out
     assert "Select a valid choice" in response.content.decode()
 
 
-@pytest.mark.parametrize("name", ["", "x" * 21])
+@pytest.mark.parametrize("name", ["", "x" * 41])
 def test_a_provider_name_must_fit_the_notice(providers: None, name: str) -> None:
-    with pytest.raises(ValueError, match="1 to 20 characters"):
+    with pytest.raises(ValueError, match="1 to 40 characters"):
         audience_providers.register(name, business_customers)
+
+
+def test_the_migration_moves_a_provided_audiences_provider_to_its_own_field(
+    outage: Outage,
+) -> None:
+    migration = importlib.import_module("amends.comms.migrations.0006_notice_audience_provider")
+    provided = Notice.objects.create(
+        kind="credit_applied",
+        audience=Audience.PROVIDED,
+        audience_segment="remedy.credit",  # where it was named before
+        outage=outage,
+    )
+    segment = Notice.objects.create(
+        kind="custom", audience=Audience.SEGMENT, audience_segment="small_business", outage=outage
+    )
+    migration.provider_to_own_field(django_apps, None)
+    provided.refresh_from_db()
+    assert (provided.audience_provider, provided.audience_segment) == ("remedy.credit", "")
+    assert Notice.objects.get(pk=segment.pk).audience_segment == "small_business"
+    migration.provider_back_to_segment(django_apps, None)
+    provided.refresh_from_db()
+    assert (provided.audience_provider, provided.audience_segment) == ("", "remedy.credit")

@@ -15,7 +15,7 @@ from django.utils.html import escape
 
 from amends.comms import preview
 from amends.comms.models import Delivery, MessageTemplate, Notice, NoticeStatus
-from amends.comms.services import notice_create, notice_submit
+from amends.comms.services import deliveries_retry, notice_create, notice_submit
 from amends.comms.template_services import TemplateRefused, template_save
 from amends.comms.templating import default_sources, sms_info
 from amends.core.models import AuditEntry
@@ -328,6 +328,28 @@ def test_dashboard_shows_progress_failures_and_retry(
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.CANCELLED
     assert 'hx-trigger="every 5s"' not in text(response)  # no more polling once finished
+
+
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100)
+def test_retry_sends_nobody_a_second_message(users: dict[str, User], notice: Notice) -> None:
+    """C2's email failed but their SMS fallback was sent; C3's SMS and then email failed.
+    A retry leaves C2 alone and queues C3's first channel only (it falls back again)."""
+    notice_submit(actor=users["cleo"], notice=notice)
+    c2, c3 = (Customer.objects.get(external_id=c) for c in ("C2", "C3"))
+    Delivery.objects.filter(customer__in=[c2, c3]).update(status="failed")
+    for customer, channel, status in ((c2, "sms", "sent"), (c3, "email", "dead")):
+        fallback = Delivery.objects.get(customer=customer)
+        fallback.pk, fallback.channel, fallback.status = None, channel, status
+        fallback.save()
+
+    assert deliveries_retry(actor=users["cleo"], notice=notice) == 1
+    by_customer = Delivery.objects.filter(customer__in=[c2, c3]).order_by("customer_id", "pk")
+    assert [(d.customer_id, d.channel, d.status) for d in by_customer] == [
+        (c2.pk, "email", "failed"),
+        (c2.pk, "sms", "sent"),
+        (c3.pk, "sms", "queued"),
+        (c3.pk, "email", "dead"),
+    ]
 
 
 # Templates -----------------------------------------------------------------------------

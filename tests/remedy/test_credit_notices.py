@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from amends.comms import dispatch, templating
@@ -71,7 +74,8 @@ def test_each_paid_customer_gets_their_own_amount_in_the_outbox(
     cleo = staff("cleo", Role.COMMUNICATIONS)
     (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
     assert notice.kind == NoticeKind.CREDIT_APPLIED and notice.status == NoticeStatus.SENDING
-    assert (notice.audience, notice.audience_segment) == ("provided", "remedy.credit")
+    assert (notice.audience, notice.audience_provider) == ("provided", "remedy.credit")
+    assert notice.audience_segment == ""
     assert recipients_of(notice) == ["C1", "C2", "C5"]  # C6 was rejected: not paid
     assert notice.recipients == 3
     assert CreditNotice.objects.get(notice=notice).calculation == setup.program.approved_calculation
@@ -149,6 +153,32 @@ def test_the_preview_of_a_credit_notice_shows_each_customers_own_amount(tmp_path
     told = f"Customers of {setup.program.reference} told of their confirmed credit or refund"
     assert told in page
     assert told in client.get(reverse("comms:list")).content.decode()
+
+
+def test_the_notice_list_describes_any_number_of_credit_notices_in_bounded_queries(
+    tmp_path: Path, django_assert_max_num_queries: Any
+) -> None:
+    """Each credit notice's audience names its program; the list asks for them all at once."""
+    setup = approved()
+    pay_credits(setup, tmp_path)
+    cleo = staff("cleo", Role.COMMUNICATIONS)
+    client = Client()
+    client.force_login(cleo)
+
+    def another_notice() -> None:  # held for approval, then cancelled: its customers go on
+        with override_settings(AMENDS_APPROVAL_THRESHOLD=1):
+            (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+        notice_cancel(actor=cleo, notice=notice)
+
+    another_notice()
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("comms:list"))
+    for _ in range(5):
+        another_notice()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(reverse("comms:list")).content.decode()
+    told = f"Customers of {setup.program.reference} told of their confirmed credit or refund"
+    assert page.count(told) == 6
 
 
 def test_a_credit_notice_composed_by_hand_still_renders(outbox: Path) -> None:

@@ -90,6 +90,8 @@ def test_a_large_program_gets_one_notice_for_all_its_customers() -> None:
     assert Payout.objects.filter(credit_notice__notice=notice).count() == CUSTOMERS
     released = notice_approve(actor=staff("approver", Role.APPROVER), notice=notice)
     assert released.recipients == CUSTOMERS
+    # Every message on its way: nobody is "not reached", looked up per customer by index.
+    assert credit_notices.telling(paid) == credit_notices.Telling(untold=0, not_reached=0)
     assert Delivery.objects.filter(notice=notice).values("customer_id").distinct().count() == (
         CUSTOMERS
     )

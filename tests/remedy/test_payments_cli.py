@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from io import StringIO
 from pathlib import Path
 
@@ -10,7 +12,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from amends.core.roles import Role
-from amends.remedy.models import Payout, PayoutStatus, ProgramStatus, ResidualEntry
+from amends.remedy.models import (
+    Payout,
+    PayoutBatch,
+    PayoutStatus,
+    ProgramStatus,
+    ResidualEntry,
+)
 from tests.conftest import write_csv
 from tests.remedy.conftest import staff
 from tests.remedy.payments_support import approved, calculated
@@ -112,10 +120,21 @@ def test_a_bad_confirmation_file_fails_with_its_lines(tmp_path: Path) -> None:
     assert not Payout.objects.filter(status=PayoutStatus.PAID).exists()
 
 
-def test_residual_and_close_refusals_name_what_is_wrong() -> None:
+def test_export_refuses_an_out_that_is_not_a_regular_file(tmp_path: Path) -> None:
+    reference = approved().program.reference
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(CommandError, match="out: .*pipe is not a regular file"):
+        remedy("export", reference, "--method", "refund", "--out", str(pipe), "--as", "ana")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)  # left as it was, not replaced by a file
+    assert not PayoutBatch.objects.exists()
+
+
+def test_residual_and_close_refusals_name_what_is_wrong(tmp_path: Path) -> None:
     setup = approved()
     reference = setup.program.reference
-    remedy("export", reference, "--method", "refund", "--out", "/dev/null", "--as", "ana")
+    out = str(tmp_path / "refunds.csv")
+    remedy("export", reference, "--method", "refund", "--out", out, "--as", "ana")
     with pytest.raises(CommandError, match="efforts: say what was tried"):
         remedy(
             "residual", reference, "--efforts", "no", "--kind", "charity",

@@ -72,7 +72,7 @@ class Audience(models.TextChoices):
     SEGMENT = "segment", "A segment of those affected"
     LIST = "list", "A list of customers"
     SUBSCRIBERS = "subscribers", "Status page subscribers"
-    # Chosen by the app whose audience provider ``audience_segment`` names (audience_providers).
+    # Chosen by the provider ``audience_provider`` names (see ``comms.audience_providers``).
     PROVIDED = "provided", "Chosen by another app"
 
 
@@ -95,6 +95,8 @@ class Notice(models.Model):
     kind = models.CharField(max_length=20, choices=NoticeKind.choices)
     audience = models.CharField(max_length=20, choices=Audience.choices)
     audience_segment = models.CharField(max_length=20, blank=True)
+    # The registered provider that chooses a ``provided`` audience (e.g. "remedy.credit").
+    audience_provider = models.CharField(max_length=40, blank=True)
     audience_list = models.JSONField(default=list, blank=True)  # customer external ids
     message = models.TextField(blank=True, help_text="The notice's own words ({{ message }}).")
     urgent = models.BooleanField(default=False, help_text="Sent even in quiet hours.")

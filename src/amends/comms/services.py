@@ -9,10 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from amends.comms import audience as audiences
 from amends.comms.models import (
+    OPEN_DELIVERY,
     URGENT_KINDS,
     Audience,
     Delivery,
@@ -45,11 +48,14 @@ def notice_create(
     audience: str,
     outage: Outage | None = None,
     segment: str = "",
+    provider: str = "",
     customers: Sequence[str] = (),
     message: str = "",
     urgent: bool | None = None,
 ) -> Notice:
-    """A draft notice; nothing is sent until it is submitted (and approved, when large)."""
+    """A draft notice; nothing is sent until it is submitted (and approved, when large).
+    ``provider`` names the registered audience provider of a ``provided`` audience (an app
+    sending its own notices, e.g. remediation's "remedy.credit")."""
     _require(actor, AUTHORS, "write notices")
     if kind not in NoticeKind.values:
         raise AmendsError(f"{kind!r} is not a notice kind", field="kind")
@@ -67,6 +73,8 @@ def notice_create(
         raise AmendsError("this audience needs an outage", field="outage")
     if audience == Audience.SEGMENT and segment not in Segment.values:
         raise AmendsError(f"{segment!r} is not a segment", field="segment")
+    if provider and audience != Audience.PROVIDED:
+        raise AmendsError("only a provided audience has a provider", field="provider")
     if audience == Audience.LIST:
         _check_customers(customers)
     with transaction.atomic():
@@ -75,6 +83,7 @@ def notice_create(
             kind=kind,
             audience=audience,
             audience_segment=segment,
+            audience_provider=provider,
             audience_list=list(customers),
             message=message,
             urgent=kind in URGENT_KINDS if urgent is None else urgent,
@@ -241,13 +250,32 @@ def _release(actor: User, notice: Notice, *, approver: Any) -> Notice:
 
 def deliveries_retry(*, actor: User, notice: Notice) -> int:
     """Give failed and dead deliveries of a sending notice another go (attempts start again);
-    returns how many were queued."""
+    returns how many were queued. One per recipient, their first channel's (it falls back
+    again as it did), and none for a recipient whose message on another channel reached them
+    or is still on its way: never a second message."""
     _require(actor, AUTHORS + APPROVERS, "retry deliveries")
     with transaction.atomic():
         notice = _locked(notice, NoticeStatus.SENDING, NoticeStatus.SENT)
-        retried = Delivery.objects.filter(
-            notice=notice, status__in=(DeliveryStatus.FAILED, DeliveryStatus.DEAD)
-        ).update(
+        retryable = (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
+        # The notice's other deliveries to the same recipient (NULL matches nothing).
+        same_recipient = Delivery.objects.filter(notice_id=OuterRef("notice_id")).filter(
+            Q(customer_id=OuterRef("customer_id")) | Q(subscriber_id=OuterRef("subscriber_id"))
+        )
+        live = (*OPEN_DELIVERY, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+        failed = Delivery.objects.filter(notice=notice, status__in=retryable).exclude(
+            Exists(same_recipient.filter(status__in=live))
+        )
+        failed = failed.exclude(
+            Exists(same_recipient.filter(status__in=retryable, pk__lt=OuterRef("pk")))
+        )
+        if notice.audience == Audience.PROVIDED:
+            # The providing app may have moved a customer to a later notice (remediation tells
+            # the not-reached again by a new one): this one's message is no longer theirs. The
+            # condition is the provider's SQL with its values as parameters.
+            condition, params = audiences.audience_condition(notice)
+            members = f"SELECT c.id FROM network_customer c WHERE {condition}"  # noqa: S608
+            failed = failed.filter(customer_id__in=RawSQL(members, params))  # noqa: S611
+        retried = failed.update(
             status=DeliveryStatus.QUEUED,
             attempts=0,
             error="",

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from amends.comms import forms, preview, services
+from amends.comms import audience_providers, forms, preview, services
 from amends.comms.models import Audience, Capability, Notice, NoticeKind, NoticeStatus
 from amends.core.errors import AmendsError
 from amends.core.permissions import role_required
@@ -85,12 +85,26 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
-            "rows": [(notice, KIND_NAMES[notice.kind]) for notice in page.object_list],
+            "rows": _rows(list(page.object_list)),
             "query": query.urlencode(),
             "outage": outage,
             "can_write": has_role(request.user, *services.AUTHORS),
         },
     )
+
+
+def _rows(notices: list[Notice]) -> list[tuple[Notice, str, str]]:
+    """Each notice with its kind's name and whom it reaches in words; the provided audiences
+    are described all at once (a provider reads its links to a page of notices in one go)."""
+    provided = audience_providers.describe_all(notices)
+    return [
+        (
+            notice,
+            KIND_NAMES[notice.kind],
+            provided[notice.pk] if notice.audience == Audience.PROVIDED else notice.audience_text,
+        )
+        for notice in notices
+    ]
 
 
 @login_required

@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import File, Router, Schema
+from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -123,6 +123,15 @@ class RequeueIn(Schema):
 
 class MessageIn(Schema):
     message: str = ""
+
+
+class CreditNoticesIn(MessageIn):
+    retry_unreached: bool = Field(
+        False,
+        description="also tell again the customers an earlier notice did not reach (every "
+        "channel failed or no way to reach them), with anyone not told yet; refused (409) "
+        "when there are none, or none of them can be reached yet",
+    )
 
 
 class PayoutOut(Schema):
@@ -297,11 +306,14 @@ def record_residual(request: HttpRequest, reference: str, body: ResidualIn) -> A
 
 
 @router.post("/programs/{reference}/credit-notices", response=NoticesOut, summary="Tell them")
-def send_credit_notices(request: HttpRequest, reference: str, body: MessageIn) -> Any:
+def send_credit_notices(request: HttpRequest, reference: str, body: CreditNoticesIn) -> Any:
     who = caller(request)
     who.require(WRITE)
     notices = credit_notices.credit_notices_send(
-        actor=who.user, program=_program(reference), message=body.message
+        actor=who.user,
+        program=_program(reference),
+        message=body.message,
+        retry_unreached=body.retry_unreached,
     )
     return {"notices": [n.pk for n in notices]}
 

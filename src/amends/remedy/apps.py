@@ -13,10 +13,10 @@ class RemedyConfig(AppConfig):
             CREDIT_AUDIENCE,
             credit_audience,
             credit_context,
-            describe_credit_audience,
+            describe_credit_audiences,
         )
 
         # "Credit applied" messages carry each customer's own amount and explanation …
         context_providers.register("remedy.credit", credit_context)
         # … and go to the customers whose payouts the notice tells, however many.
-        audience_providers.register(CREDIT_AUDIENCE, credit_audience, describe_credit_audience)
+        audience_providers.register(CREDIT_AUDIENCE, credit_audience, describe_credit_audiences)

@@ -50,6 +50,12 @@ def add_commands(sub: _SubParsersAction[Any]) -> None:
         sub, "notify", "tell paid customers their credit or refund", _notify, True
     )
     notify.add_argument("--message", default="", help="words of your own in every message")
+    notify.add_argument(
+        "--retry-unreached",
+        action="store_true",
+        help="also tell again those an earlier notice did not reach (every channel failed or "
+        "no way to reach them), once their contact details are fixed",
+    )
     apologise = _program_command(sub, "apologise", "send the apology notice", _apologise, True)
     apologise.add_argument("--message", default="", help="words of your own in every message")
     _program_command(sub, "close", "close a program whose payouts are all settled", _close, True)
@@ -158,6 +164,11 @@ def _export(command: BaseCommand, o: Options) -> None:
     """Written beside ``--out`` and renamed into place once the batch is made: billing never
     finds a partial file, nor one whose batch was rolled back."""
     out: Path = o["out"]
+    if out.exists() and not out.is_file():
+        # The rename would put a regular file in its place: never a device such as /dev/null.
+        raise AmendsError(
+            f"{out} is not a regular file: give the path of the file to write", field="out"
+        )
     partial = out.with_name(f".{out.name}.partial")
     try:
         with partial.open("wb") as handle:
@@ -203,7 +214,10 @@ def _residual(command: BaseCommand, o: Options) -> None:
 
 
 def _notify(command: BaseCommand, o: Options) -> None:
-    _say_notices(command, credit_notices.credit_notices_send(**_acting(o), message=o["message"]))
+    sent = credit_notices.credit_notices_send(
+        **_acting(o), message=o["message"], retry_unreached=o["retry_unreached"]
+    )
+    _say_notices(command, sent)
 
 
 def _apologise(command: BaseCommand, o: Options) -> None:

@@ -11,11 +11,17 @@ they are. Each message's amount, explanation, method (``bill_credit`` or ``refun
 shipped wording says "on your next bill" or "paid to the payment details we hold") and program
 reference come from ``credit_context``, the provider the renderer calls per batch (see
 ``amends.comms.context_providers``). The apology is a plain notice to everyone affected.
+
+A customer a released notice could not reach — every channel failed, or no way to reach them
+at all — is *not reached*: counted (``telling``) but never told again on its own, so that a
+customer with no contact details does not make every later notice fail or loop. Once their
+details are fixed, ``credit_notices_send(retry_unreached=True)`` tells them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +30,15 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from amends.comms.audience_providers import NOBODY, Condition
-from amends.comms.models import Audience, Delivery, DeliveryStatus, Notice, NoticeKind, NoticeStatus
+from amends.comms.models import (
+    OPEN_DELIVERY,
+    Audience,
+    Delivery,
+    DeliveryStatus,
+    Notice,
+    NoticeKind,
+    NoticeStatus,
+)
 from amends.comms.services import notice_create, notice_submit
 from amends.core import audit
 from amends.core.errors import Conflict
@@ -43,6 +57,27 @@ CREDIT_AUDIENCE = "remedy.credit"
 TOLD_METHODS = (PayoutMethod.BILL_CREDIT, PayoutMethod.REFUND)
 # A message in one of these states may have reached the customer: never sent again.
 REACHED = (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+# A notice in one of these states has written its outbox rows (all at once, on release).
+RELEASED = (NoticeStatus.SENDING, NoticeStatus.SENT)
+
+
+def _paid(program: Program) -> QuerySet[Payout]:
+    """The program's confirmed credits and refunds of entitlements: what a notice tells."""
+    return Payout.objects.filter(
+        program=program,
+        method__in=TOLD_METHODS,
+        status=PayoutStatus.PAID,
+        entitlement__isnull=False,
+    )
+
+
+def _messages(statuses: Sequence[str]) -> QuerySet[Delivery]:
+    """The payout's customer's messages of its notice in one of ``statuses`` (for Exists)."""
+    return Delivery.objects.filter(
+        notice_id=OuterRef("credit_notice__notice_id"),
+        customer_id=OuterRef("customer_id"),
+        status__in=statuses,
+    )
 
 
 def _untold(program: Program) -> QuerySet[Payout]:
@@ -50,18 +85,23 @@ def _untold(program: Program) -> QuerySet[Payout]:
     linked to a notice, or linked to a cancelled one that never sent them a message (whether
     it was cancelled before release or while their message still waited, e.g. for the end of
     their quiet hours)."""
-    reached = Delivery.objects.filter(
-        notice_id=OuterRef("credit_notice__notice_id"),
-        customer_id=OuterRef("customer_id"),
-        status__in=REACHED,
-    )
     cancelled = CreditNotice.objects.filter(program=program, notice__status=NoticeStatus.CANCELLED)
-    return Payout.objects.filter(
-        Q(credit_notice__isnull=True) | (Q(credit_notice__in=cancelled) & ~Exists(reached)),
-        program=program,
-        method__in=TOLD_METHODS,
-        status=PayoutStatus.PAID,
-        entitlement__isnull=False,
+    return _paid(program).filter(
+        Q(credit_notice__isnull=True)
+        | (Q(credit_notice__in=cancelled) & ~Exists(_messages(REACHED)))
+    )
+
+
+def _not_reached(program: Program) -> QuerySet[Payout]:
+    """Confirmed credits and refunds whose released notice has no message to their customer
+    that reached them or is still on its way: every channel failed (failed, bounced, dead:
+    fallbacks included), or they had no way to be reached (release writes all of a notice's
+    messages at once, so a customer it wrote none for gets none). A message still queued,
+    held or sending is on its way: its customer is neither counted nor told again."""
+    return (
+        _paid(program)
+        .filter(credit_notice__notice__status__in=RELEASED)
+        .exclude(Exists(_messages((*OPEN_DELIVERY, *REACHED))))
     )
 
 
@@ -70,38 +110,64 @@ def untold_customers(program: Program) -> int:
     return int(_untold(program).count())
 
 
+@dataclass(frozen=True)
+class Telling:
+    """Where telling the program's paid customers stands, as the console, the report, the
+    API and the CLI show it."""
+
+    untold: int  # confirmed, and no notice told them yet
+    not_reached: int  # a notice tried: every channel failed, or no way to reach them
+
+
+def telling(program: Program) -> Telling:
+    """Paid customers not told yet and not reached (two counts, set-based)."""
+    return Telling(untold=untold_customers(program), not_reached=int(_not_reached(program).count()))
+
+
 def _first_outage(program: Program) -> Any:
     return program.outages.order_by("started_at", "pk").first()
 
 
-def credit_notices_send(*, actor: User, program: Program, message: str = "") -> list[Notice]:
+def credit_notices_send(
+    *, actor: User, program: Program, message: str = "", retry_unreached: bool = False
+) -> list[Notice]:
     """One "credit applied" notice to every confirmed customer of the program not told yet,
     submitted (the communications roles apply: ``notice_create`` checks them). Run again, it
-    tells only customers confirmed since. Returns the notice, in a list like
-    ``apology_send``'s so that the console, API and CLI show both alike."""
+    tells only customers confirmed since. ``retry_unreached``: also those an earlier notice
+    did not reach (once their contact details are fixed), moved to the new notice; refused
+    when there are none, or when the notice could reach none of its customers. Returns the
+    notice, in a list like ``apology_send``'s so that the console, API and CLI show both
+    alike."""
     with transaction.atomic():
         # Its status now, not when it was loaded; and one sender at a time per program, so
         # that no payout is told by two notices.
         program = Program.objects.select_for_update().get(pk=program.pk)
         if program.status not in (ProgramStatus.PAYING, ProgramStatus.CLOSED):
             raise Conflict(f"program {program.reference} has paid nobody yet", field="status")
-        if not _untold(program).exists():
-            raise Conflict("every customer with a confirmed credit has been told", field="status")
+        _check_someone_to_tell(program, retry_unreached=retry_unreached)
         notice = notice_create(
             actor=actor,
             kind=NoticeKind.CREDIT_APPLIED,
             audience=Audience.PROVIDED,
-            segment=CREDIT_AUDIENCE,  # names the provider that chooses the audience
+            provider=CREDIT_AUDIENCE,
             outage=_first_outage(program),
             message=message,
         )
         calculation = program.approved_calculation
         assert calculation is not None  # paying programs were approved
         link = CreditNotice.objects.create(notice=notice, program=program, calculation=calculation)
-        retold = _retold_by_notice(program)
-        told = _untold(program).update(credit_notice=link)  # its audience, from now on
+        retrying = _not_reached(program) if retry_unreached else Payout.objects.none()
+        retold = _by_notice(_untold(program).filter(credit_notice__isnull=False))
+        retried = _by_notice(retrying)
+        # Their audience, from now on (the earlier notices' no longer includes them).
+        told = retrying.update(credit_notice=link) + _untold(program).update(credit_notice=link)
         _refresh_statistics(told)
         notice = notice_submit(actor=actor, notice=notice)
+        if retry_unreached and not notice.recipients:  # the notice and its links roll back
+            raise Conflict(
+                "nobody to retry can be reached yet: fix their contact details first",
+                field="retry_unreached",
+            )
         audit.record(
             actor,
             "remedy.credit_notices_send",
@@ -112,15 +178,41 @@ def credit_notices_send(*, actor: User, program: Program, message: str = "") -> 
                 "recipients": notice.recipients,
                 # Customers a cancelled notice never reached, moved to this one.
                 "retold_from_cancelled_notices": retold,
+                # Customers a released notice did not reach, moved to this one on request.
+                "retried_unreached": sum(retried.values()),
+                "retried_from_notices": retried,
             },
         )
     return [notice]
 
 
-def _retold_by_notice(program: Program) -> dict[str, int]:
-    """For each cancelled notice, how many of its customers the new one tells instead."""
-    moving = _untold(program).filter(credit_notice__isnull=False)
-    counts = moving.values("credit_notice__notice_id").annotate(n=Count("pk"))
+def _check_someone_to_tell(program: Program, *, retry_unreached: bool) -> None:
+    """A Conflict when the notice would tell nobody: with ``retry_unreached``, nobody was
+    left unreached; without, everyone was told (the message says how many were not reached,
+    since they are told again only on request)."""
+    if retry_unreached:
+        if not _not_reached(program).exists():
+            raise Conflict(
+                "nobody to retry: every customer a credit notice was sent to was reached or "
+                "still has a message on its way",
+                field="retry_unreached",
+            )
+    elif not _untold(program).exists():
+        unreached = _not_reached(program).count()
+        retry = (
+            f"; {unreached:,} of them could not be reached (every channel failed or no way to "
+            "reach them): fix their contact details, then retry the unreached"
+            if unreached
+            else ""
+        )
+        raise Conflict(
+            f"every customer with a confirmed credit has been told{retry}", field="status"
+        )
+
+
+def _by_notice(payouts: QuerySet[Payout]) -> dict[str, int]:
+    """How many of the payouts each notice they are linked to tells, by notice id."""
+    counts = payouts.values("credit_notice__notice_id").annotate(n=Count("pk"))
     return {str(row["credit_notice__notice_id"]): row["n"] for row in counts}
 
 
@@ -154,12 +246,19 @@ def credit_audience(notice: Notice) -> Condition:
     )
 
 
-def describe_credit_audience(notice: Notice) -> str:
-    """Whom a "credit applied" notice reaches, for the console."""
-    link = CreditNotice.objects.filter(notice_id=notice.pk).select_related("program").first()
-    if link is None:
-        return "Customers told of a confirmed credit (none linked yet)"
-    return f"Customers of {link.program.reference} told of their confirmed credit or refund"
+def describe_credit_audiences(notices: Sequence[Notice]) -> dict[int, str]:
+    """Whom each "credit applied" notice reaches, for the console: one query for them all."""
+    programs = dict(
+        CreditNotice.objects.filter(notice__in=notices).values_list(
+            "notice_id", "program__reference"
+        )
+    )
+    return {
+        notice.pk: f"Customers of {programs[notice.pk]} told of their confirmed credit or refund"
+        if notice.pk in programs
+        else "Customers told of a confirmed credit (none linked yet)"
+        for notice in notices
+    }
 
 
 def apology_send(*, actor: User, program: Program, message: str = "") -> list[Notice]:

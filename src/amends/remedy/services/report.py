@@ -1,6 +1,7 @@
 """The program report: what a remediation lead hands a regulator. Who was affected and who is
 owed (by segment), what has been paid, what is outstanding and what went to the residual
-ledger, the consequential-loss claims, and the timeline from the outage to the program's close.
+ledger, who has not been told of their credit or could not be reached, the consequential-loss
+claims, and the timeline from the outage to the program's close.
 
 Read-only. Every figure is an aggregate query (``GROUP BY`` / filtered counts) over the
 program's entitlements, payouts and claims; the timeline comes from the outages' own times and
@@ -27,6 +28,7 @@ from amends.remedy.models import (
     PayoutStatus,
     Program,
 )
+from amends.remedy.services.credit_notices import Telling, telling
 
 SEGMENT_LABELS = dict(Segment.choices)
 UNPAID = (PayoutStatus.PENDING, PayoutStatus.EFFORTS, PayoutStatus.EXPORTED, PayoutStatus.REJECTED)
@@ -112,6 +114,7 @@ class ProgramReport:
     entitled_cents: int
     segments: list[SegmentLine]
     payments: Payments
+    telling: Telling
     claims: ClaimFigures
     timeline: list[Event]
     generated_at: datetime
@@ -132,6 +135,7 @@ def program_report(program: Program) -> ProgramReport:
         entitled_cents=sum(line.amount_cents for line in segments),
         segments=segments,
         payments=payments(program, calculation),
+        telling=telling(program),
         claims=claim_figures(program),
         timeline=timeline(program),
         generated_at=timezone.now(),

@@ -254,7 +254,7 @@ def payments_page(request: HttpRequest, reference: str) -> HttpResponse:
             "rejected": Payout.objects.filter(program=program, status=PayoutStatus.REJECTED)
             .select_related("customer")
             .order_by("pk")[:50],
-            "untold": credit_notices.untold_customers(program),
+            "telling": credit_notices.telling(program),
             "notices": program.credit_notices.select_related("notice").order_by("-created_at"),
             "can_pay": has_role(request.user, *approval.ANALYSTS),
             "methods": [(m, PayoutMethod(m).label) for m in payments.EXPORTABLE],
@@ -361,10 +361,10 @@ def residual(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _notice_sender(
-    send: Callable[..., list[Notice]], what: str
+    send: Callable[..., list[Notice]], what: str, **options: Any
 ) -> Callable[[HttpRequest, str], HttpResponse]:
-    """A view that submits the program's notices of one kind (comms roles are checked by the
-    notice services themselves)."""
+    """A view that submits the program's notices of one kind, ``options`` passed on (comms
+    roles are checked by the notice services themselves)."""
 
     @login_required
     @role_required()
@@ -372,7 +372,10 @@ def _notice_sender(
     def view(request: HttpRequest, reference: str) -> HttpResponse:
         def run(program: Program) -> str:
             sent = send(
-                actor=_user(request), program=program, message=request.POST.get("message", "")
+                actor=_user(request),
+                program=program,
+                message=request.POST.get("message", ""),
+                **options,
             )
             return f"{len(sent)} {what} notice(s) submitted: see Notices for approval and sending."
 
@@ -382,6 +385,9 @@ def _notice_sender(
 
 
 notify = _notice_sender(credit_notices.credit_notices_send, "credit")
+notify_unreached = _notice_sender(
+    credit_notices.credit_notices_send, "credit", retry_unreached=True
+)
 apologise = _notice_sender(credit_notices.apology_send, "apology")
 
 
@@ -408,6 +414,7 @@ urlpatterns = [
     path("<str:reference>/payments/requeue/", requeue, name="requeue"),
     path("<str:reference>/payments/residual/", residual, name="residual"),
     path("<str:reference>/payments/notify/", notify, name="notify"),
+    path("<str:reference>/payments/notify/unreached/", notify_unreached, name="notify-unreached"),
     path("<str:reference>/payments/apologise/", apologise, name="apologise"),
     path("<str:reference>/payments/close/", close, name="close"),
 ]
