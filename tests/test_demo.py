@@ -63,7 +63,8 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
 
 def made_good(tmp_path: Path, text: str) -> None:
     """The last chapters: a program approved by a second person, every payout paid through a
-    billing file and its confirmation, and each customer's own amount in the outbox."""
+    billing file and its confirmation, each customer's own amount in the outbox, and the
+    program's report as PDF."""
     program = Program.objects.get()
     assert program.status == ProgramStatus.PAYING and program.reference in text
     assert program.approver is not None and program.approver != program.author
@@ -72,6 +73,10 @@ def made_good(tmp_path: Path, text: str) -> None:
     assert calculation is not None and calculation.calculated_by == "analyst"
     assert program.policy_version.preset == "pro_rata"
     assert program.policy_version.document["goodwill_cents"] == {"small_business": 2000}
+    # Business and enterprise services were out longer than their tier's target.
+    credited = calculation.entitlements.filter(sla_cents__gt=0)
+    assert credited.exists()
+    assert all("SLA credit, " in e.explanation for e in credited)
 
     payouts = Payout.objects.filter(program=program)
     assert payouts.count() == calculation.eligible_customers > 0
@@ -102,3 +107,6 @@ def made_good(tmp_path: Path, text: str) -> None:
         assert payout.entitlement is not None and payout.entitlement.explanation in message
     emails = list((tmp_path / "outbox" / "email").glob(f"n{notice.pk}-c*.eml"))
     assert emails and "REM-" in emails[0].read_text()  # the program to quote
+
+    report = tmp_path / "demo" / f"{program.reference}-report.pdf"
+    assert report.read_bytes().startswith(b"%PDF-") and str(report) in text  # for the regulator

@@ -7,10 +7,11 @@ the customers (acknowledge, update, ETR changed, restored: composed, approved by
 person, dispatched in priority order into the outbox), the public status page, the public
 beyond the customers (a neighbour's status-page subscription, confirmed by its link, and the
 operator's social account, posting to the outbox), and making good (the rest restored; a
-remediation program under the pro-rata preset with small-business goodwill, calculated by the
-analyst and approved by a second person; bill credits exported to billing, confirmed back, and
+remediation program under the pro-rata preset with small-business goodwill and SLA credits for
+business and enterprise services restored late, calculated by the analyst and approved by a
+second person; bill credits exported to billing, confirmed back, and
 one "we've credited your account" notice with each customer's amount in the outbox, as far as
-their quiet hours allow).
+their quiet hours allow), and the program's report for the regulator as PDF.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from amends.comms.subscribers import (
     subscriber_request,
 )
 from amends.core.money import format_cents
+from amends.core.pdf import PdfUnavailable
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
 from amends.network.generator import generate
@@ -55,6 +57,8 @@ from amends.remedy.policy import PRESETS
 from amends.remedy.services import approval, confirmations, credit_notices, payment_files, payments
 from amends.remedy.services.calculation import calculate
 from amends.remedy.services.programs import policy_create, program_create
+from amends.remedy.services.report import program_report
+from amends.remedy.views.report import render_report_pdf
 from amends.statuspage import social
 from amends.statuspage.publish import publish_site
 
@@ -288,27 +292,52 @@ def make_good(outage: Outage, *, data_dir: Path, say: Say) -> Program:
     program = _approved_program(outage, say=say)
     _pay_everyone(program, data_dir=data_dir, say=say)
     tell_the_credits(program, say=say)
+    write_the_report(program, data_dir=data_dir, say=say)
     return program
+
+
+# The generator gives small businesses' services the business tier and enterprise and
+# government customers' the enterprise tier; the demo's outage lasts about an hour and a half.
+DEMO_SLA_CREDITS = {
+    "business": {
+        "restore_within_minutes": 60,
+        "percent_per_block": 5,
+        "block_minutes": 30,
+        "max_percent": 50,
+    },
+    "enterprise": {
+        "restore_within_minutes": 30,
+        "percent_per_block": 10,
+        "block_minutes": 30,
+        "max_percent": 100,
+    },
+}
 
 
 def _approved_program(outage: Outage, *, say: Say) -> Program:
     analyst, approver = User.objects.get(username="analyst"), User.objects.get(username="approver")
     document = {
         **PRESETS["pro_rata"].as_json(),
-        "description": "Pro-rata credit for the time lost, plus $20 goodwill to small businesses.",
+        "description": "Pro-rata credit for the time lost, plus $20 goodwill to small businesses "
+        "and the SLA credits of business (1 h) and enterprise (30 min) services restored late.",
         "goodwill_cents": {"small_business": 2000},
+        "sla_credits": DEMO_SLA_CREDITS,
     }
     version = policy_create(analyst, "Pro-rata with small-business goodwill", document, "pro_rata")
     program = program_create(analyst, f"Making good {outage.reference}", [outage], version)
     calculation = calculate(analyst, program)
     approval.program_submit(actor=analyst, program=program)
     program = approval.program_approve(actor=approver, program=program, version=calculation.version)
+    credited = calculation.entitlements.filter(sla_cents__gt=0)
+    sla_cents = credited.aggregate(total=Sum("sla_cents"))["total"] or 0
     say(
         f"11. Every service is back. The remediation analyst opens {program.reference} under "
-        f"the pro-rata preset plus $20 goodwill for small businesses: "
+        f"the pro-rata preset plus $20 goodwill for small businesses and SLA credits for "
+        f"business and enterprise services restored late: "
         f"{calculation.affected_customers:,} customers affected, "
         f"{calculation.eligible_customers:,} eligible, {format_cents(calculation.total_cents)} "
-        f"owed; approved by {approver.username}, a second person "
+        f"owed ({format_cents(sla_cents)} of it SLA credits to {credited.count():,} "
+        f"customers); approved by {approver.username}, a second person "
         f"(/remedy/{program.reference}/review/)."
     )
     return program
@@ -399,4 +428,20 @@ def _waiting(notice: Notice) -> str:
         f"; {waiting.count():,} wait, as messages that are not urgent do, for the end of the "
         f"customer's quiet hours{also}; the task worker (amends serve) sends each when it is "
         f"due, the last at {timezone.localtime(last):%H:%M} ({settings.TIME_ZONE} time)"
+    )
+
+
+def write_the_report(program: Program, *, data_dir: Path, say: Say) -> None:
+    """The report as the remediation lead attaches it for the regulator. Without the Pango
+    libraries there is no PDF: the demo says why and goes on (the console has the report)."""
+    path = data_dir / f"{program.reference}-report.pdf"
+    try:
+        path.write_bytes(render_report_pdf(program_report(program)))
+    except PdfUnavailable as exc:
+        say(f"14. No PDF of the report: {exc.message}")
+        return
+    say(
+        f"14. The remediation lead's report for the regulator, with its charts, as PDF: {path} "
+        f"({path.stat().st_size:,} bytes; the same as /remedy/programs/{program.reference}"
+        f"/report/ and its CSV in the console)."
     )

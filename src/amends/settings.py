@@ -203,6 +203,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},  # one INFO line per provider request otherwise
+        # A warning for every screen-only CSS rule it skips and progress lines, for each PDF.
+        "weasyprint": {"level": "ERROR"},
     },
 }
 

@@ -1,7 +1,7 @@
 """REST endpoints for consequential-loss claims (list, detail, decide, second approval) and
-the program report as JSON, mounted at ``/api/v1/claims``. Reads need ``remedy:read`` and a
-remediation role; decisions ``remedy:write`` and the analyst (or, to approve, the approver)
-role, acting as the token's user."""
+the program report as JSON or PDF, mounted at ``/api/v1/claims``. Reads need ``remedy:read``
+and a remediation role; decisions ``remedy:write`` and the analyst (or, to approve, the
+approver) role, acting as the token's user."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -22,6 +22,7 @@ from amends.remedy.services import claim_decisions
 from amends.remedy.services.approval import ANALYSTS, APPROVERS
 from amends.remedy.services.report import program_report
 from amends.remedy.services.review import program_by_reference
+from amends.remedy.views.report import render_report_pdf, report_download
 
 router = Router(tags=["claims"])
 READ, WRITE = "remedy:read", "remedy:write"
@@ -102,6 +103,15 @@ def list_claims(request: HttpRequest, status: str = "", outage: str = "") -> Any
     return claims.order_by("created_at", "id")
 
 
+# Before the JSON report, whose {reference} would otherwise take "REM-2026-0001.pdf" whole.
+@router.get("/reports/{reference}.pdf", summary="A program's report as PDF, as the console prints")
+def program_report_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    caller(request).require(READ)
+    report = program_report(program_by_reference(reference))
+    pdf = render_report_pdf(report)
+    return report_download(report, pdf, content_type="application/pdf", suffix="pdf")
+
+
 @router.get("/reports/{reference}", summary="A program's report: affected, owed, paid, claims")
 def program_report_json(request: HttpRequest, reference: str) -> dict[str, Any]:
     caller(request).require(READ)
@@ -126,6 +136,7 @@ def program_report_json(request: HttpRequest, reference: str) -> dict[str, Any]:
         "entitled_cents": report.entitled_cents,
         "segments": [asdict(line) for line in report.segments],
         "payments": asdict(report.payments),
+        "credit_notices": asdict(report.telling),
         "claims": {**asdict(report.claims), "decided": report.claims.decided},
         "timeline": [asdict(event) for event in report.timeline],
         "generated_at": report.generated_at,

@@ -25,6 +25,7 @@ from amends.remedy.models import Calculation, Entitlement, Policy, PolicyVersion
 from amends.remedy.policy import PRESET_SOURCES, PRESETS
 from amends.remedy.services import programs
 from amends.remedy.services.calculation import calculate, calculation_diff
+from amends.remedy.services.credit_notices import Telling, telling
 from amends.remedy.services.programs import WRITERS
 from amends.remedy.services.review import program_by_reference
 
@@ -123,12 +124,25 @@ class ProgramOut(Schema):
         return program.author.get_username()
 
 
+class TellingOut(Schema):
+    untold: int = Field(description="paid customers no credit notice has told yet")
+    not_reached: int = Field(
+        description="paid customers a credit notice did not reach: every channel failed or "
+        "no way to reach them (POST …/credit-notices with retry_unreached tells them again)"
+    )
+
+
 class ProgramDetail(ProgramOut):
     calculations: list[CalculationOut]
+    credit_notices: TellingOut
 
     @staticmethod
     def resolve_calculations(program: Program) -> list[Calculation]:
         return list(program.calculations.select_related("policy_version").order_by("-version"))
+
+    @staticmethod
+    def resolve_credit_notices(program: Program) -> Telling:
+        return telling(program)
 
 
 class ProgramIn(Schema):
@@ -153,6 +167,7 @@ class EntitlementOut(Schema):
     outage_end: datetime | None
     services: int
     base_cents: int
+    sla_cents: int
     bonus_cents: int
     interest_cents: int
     adjustment_cents: int

@@ -1,4 +1,4 @@
-"""amends remedy report REF [--format html|csv] [--out FILE], and amends remedy claims
+"""amends remedy report REF [--format html|csv|pdf] [--out FILE], and amends remedy claims
 list|show|decide|approve: the program report and the claims queue from the shell. Decisions
 act as the staff account named by ``--as``, through the same services as the console."""
 
@@ -18,17 +18,19 @@ from amends.remedy.models import DECIDED_CLAIM_STATUSES, Claim, ClaimStatus, Pay
 from amends.remedy.services import claim_decisions
 from amends.remedy.services.report import program_report
 from amends.remedy.services.review import program_by_reference
-from amends.remedy.views.report import render_report_csv, render_report_html
+from amends.remedy.views.report import render_report_csv, render_report_html, render_report_pdf
 
 Options = dict[str, Any]
 
 
 def add_commands(sub: _SubParsersAction[Any]) -> None:
     """Register this area's subcommands; each sets ``handler=fn(command, options)``."""
-    report = sub.add_parser("report", help="the program report (HTML or CSV)")
+    report = sub.add_parser("report", help="the program report (HTML, CSV or PDF)")
     report.add_argument("reference", help="program reference, e.g. REM-2026-0001")
-    report.add_argument("--format", default="html", choices=["html", "csv"])
-    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    report.add_argument("--format", default="html", choices=["html", "csv", "pdf"])
+    report.add_argument(
+        "--out", type=Path, help="file to write (default: standard output; PDF needs a file)"
+    )
     report.set_defaults(handler=_report)
 
     claims = sub.add_parser("claims", help="consequential-loss claims")
@@ -62,13 +64,19 @@ def _acting(actions: _SubParsersAction[Any], name: str, text: str, handler: Any)
 
 
 def _report(command: BaseCommand, o: Options) -> None:
+    if o["format"] == "pdf" and o["out"] is None:
+        raise AmendsError("a PDF is binary, not for the terminal: give --out FILE", field="out")
     report = program_report(program_by_reference(o["reference"]))
-    text = render_report_csv(report) if o["format"] == "csv" else render_report_html(report)
-    if o["out"] is None:
-        command.stdout.write(text, ending="")
-        return
-    o["out"].write_text(text, encoding="utf-8")
-    command.stdout.write(f"Wrote {o['out']} ({o['format']}, {len(text.encode()):,} bytes)")
+    if o["format"] == "pdf":
+        content = render_report_pdf(report)
+    else:
+        text = render_report_csv(report) if o["format"] == "csv" else render_report_html(report)
+        if o["out"] is None:
+            command.stdout.write(text, ending="")
+            return
+        content = text.encode()
+    o["out"].write_bytes(content)
+    command.stdout.write(f"Wrote {o['out']} ({o['format']}, {len(content):,} bytes)")
 
 
 def _claim(reference: str) -> Claim:

@@ -1,6 +1,7 @@
 """The program report as a page (a standalone, print-friendly document that the CLI also
-writes to a file) and as CSV. Charts are inline SVG bars drawn from the same figures as the
-data table beside each, so a screen reader, a printer and a spreadsheet all get the numbers."""
+writes to a file), as the same document in PDF, and as CSV. Charts are inline SVG bars drawn
+from the same figures as the data table beside each, so a screen reader, a printer and a
+spreadsheet all get the numbers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from amends.core.errors import NotFound
 from amends.core.money import format_cents
+from amends.core.pdf import PdfUnavailable, html_to_pdf
 from amends.core.permissions import role_required
 from amends.remedy.services.report import ProgramReport, program_report
 from amends.remedy.services.review import program_by_reference
@@ -162,6 +164,14 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
             ),
             ("Owed in total", "", format_cents(money.owed_cents)),
         ],
+        "telling": [
+            ("Paid, not told yet", f"{report.telling.untold:,}", ""),
+            (
+                "Not reached",
+                f"{report.telling.not_reached:,}",
+                "every channel failed or no way to reach them",
+            ),
+        ],
         "claims": [
             ("Received", f"{claims.received:,}", format_cents(claims.claimed_cents) + " claimed"),
             ("Not yet decided", f"{claims.undecided:,}", ""),
@@ -183,6 +193,11 @@ def render_report_html(report: ProgramReport, *, links: bool = False) -> str:
     ``links`` adds the console's links (not in a file written by the CLI)."""
     context = {**report_context(report), "links": links}
     return render_to_string("remedy/report/report.html", context)
+
+
+def render_report_pdf(report: ProgramReport) -> bytes:
+    """The same document as PDF, paginated by its print rules (raises PdfUnavailable)."""
+    return html_to_pdf(render_report_html(report))
 
 
 def _dollars(cents: int | None) -> str:
@@ -233,6 +248,17 @@ def report_rows(report: ProgramReport) -> Iterator[tuple[object, ...]]:
         ("residual", money.residual_customers, money.residual_cents),
     ):
         yield ("payments", item, customers, "", _dollars(cents), "", "", "")
+    yield ("credit_notices", "not_told", report.telling.untold, "", "", "", "", "")
+    yield (
+        "credit_notices",
+        "not_reached",
+        report.telling.not_reached,
+        "",
+        "",
+        "",
+        "",
+        "every channel failed or no way to reach them",
+    )
     claims = report.claims
     claim_lines: list[tuple[str, int, int | None]] = [
         ("received", claims.received, claims.claimed_cents),
@@ -277,10 +303,30 @@ def report_page(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 def report_csv(request: HttpRequest, reference: str) -> HttpResponse:
     report = _report(reference)
-    response = HttpResponse(render_report_csv(report), content_type="text/csv; charset=utf-8")
+    csv_text = render_report_csv(report)
+    return report_download(report, csv_text, content_type="text/csv; charset=utf-8", suffix="csv")
+
+
+@login_required
+@role_required()
+@require_GET
+def report_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    report = _report(reference)
+    try:
+        pdf = render_report_pdf(report)
+    except PdfUnavailable as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    return report_download(report, pdf, content_type="application/pdf", suffix="pdf")
+
+
+def report_download(
+    report: ProgramReport, content: str | bytes, *, content_type: str, suffix: str
+) -> HttpResponse:
+    """A file to save: ``REM-2026-0001-report-2026-03-09.<suffix>`` (the local day)."""
+    response = HttpResponse(content, content_type=content_type)
     day = timezone.localdate().isoformat()
     response["Content-Disposition"] = (
-        f'attachment; filename="{report.program.reference}-report-{day}.csv"'
+        f'attachment; filename="{report.program.reference}-report-{day}.{suffix}"'
     )
     return response
 
@@ -288,4 +334,5 @@ def report_csv(request: HttpRequest, reference: str) -> HttpResponse:
 urlpatterns = [
     path("programs/<str:reference>/report/", report_page, name="program-report"),
     path("programs/<str:reference>/report.csv", report_csv, name="program-report-csv"),
+    path("programs/<str:reference>/report.pdf", report_pdf, name="program-report-pdf"),
 ]
