@@ -119,6 +119,19 @@ def test_report_figures_match_the_rows_they_summarise(tmp_path: Path, settings: 
     )
     assert report.affected == 6 and report.eligible == sum(v[1] for v in expected.values())
 
+    eligible = Entitlement.objects.filter(calculation=report.calculation, eligible=True)
+    parts = report.components
+    assert parts.total_cents == sum(e.total_cents for e in eligible) == report.entitled_cents
+    assert parts.bonus_cents == sum(e.bonus_cents for e in eligible) > 0
+    assert parts.base_cents == sum(e.base_cents for e in eligible) > 0
+    assert parts.total_cents == (
+        parts.base_cents
+        + parts.sla_cents
+        + parts.bonus_cents
+        + parts.interest_cents
+        + parts.adjustment_cents
+    )
+
     money = report.payments
     program = setup.program
     assert money.paid_cents == payout_total(program, PayoutStatus.PAID) > 0
@@ -194,6 +207,10 @@ def test_report_page_and_csv(tmp_path: Path, settings: Any) -> None:
     for line in report.segments:
         assert segments[line.label]["amount_aud"] == f"{line.amount_cents / 100:.2f}"
         assert int(segments[line.label]["eligible_customers"]) == line.eligible
+    parts = {r["item"]: r["amount_aud"] for r in rows if r["section"] == "components"}
+    assert list(parts) == ["base", "sla", "bonus", "interest", "adjustment", "total"]
+    assert parts["total"] == f"{report.components.total_cents / 100:.2f}"
+    assert "What the amount owed is made of" in html and "Goodwill" in html
     paid = next(r for r in rows if r["section"] == "payments" and r["item"] == "paid")
     assert paid["amount_aud"] == f"{report.payments.paid_cents / 100:.2f}"
     assert sum(r["section"] == "timeline" for r in rows) == len(report.timeline)
@@ -222,6 +239,7 @@ def test_report_json(tmp_path: Path, settings: Any) -> None:
     body = Client().get(f"/api/v1/claims/reports/{setup.program.reference}", **auth).json()
     report = program_report(setup.program)
     assert body["payments"]["paid_cents"] == report.payments.paid_cents
+    assert body["components"]["total_cents"] == report.components.total_cents
     assert body["claims"]["decided"] == 2 and body["calculation"]["approved"] is True
     assert [s["segment"] for s in body["segments"]] == [s.segment for s in report.segments]
     assert Client().get("/api/v1/claims/reports/REM-1999-0001", **auth).status_code == 404

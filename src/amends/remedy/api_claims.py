@@ -135,6 +135,7 @@ def program_report_json(request: HttpRequest, reference: str) -> dict[str, Any]:
         "eligible": report.eligible,
         "entitled_cents": report.entitled_cents,
         "segments": [asdict(line) for line in report.segments],
+        "components": asdict(report.components),
         "payments": asdict(report.payments),
         "credit_notices": asdict(report.telling),
         "claims": {**asdict(report.claims), "decided": report.claims.decided},

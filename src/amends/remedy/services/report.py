@@ -11,6 +11,7 @@ approved (``calculation_approved`` says which).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,6 +67,20 @@ class SegmentLine:
 
 
 @dataclass(frozen=True)
+class Components:
+    """What the eligible customers' entitlements are made of, summed: the basis per service,
+    SLA credits, goodwill, interest and the minimum/cap/rounding adjustments add up to the
+    total (``Entitlement`` keeps each part, so these are sums, not a recalculation)."""
+
+    base_cents: int = 0
+    sla_cents: int = 0
+    bonus_cents: int = 0
+    interest_cents: int = 0
+    adjustment_cents: int = 0
+    total_cents: int = 0
+
+
+@dataclass(frozen=True)
 class Payments:
     """Money owed under the program (entitlements and approved claims) and where it stands.
     ``owed = paid + outstanding + residual``, interest on late refunds included once paid."""
@@ -113,6 +128,7 @@ class ProgramReport:
     eligible: int
     entitled_cents: int
     segments: list[SegmentLine]
+    components: Components
     payments: Payments
     telling: Telling
     claims: ClaimFigures
@@ -134,6 +150,7 @@ def program_report(program: Program) -> ProgramReport:
         eligible=sum(line.eligible for line in segments),
         entitled_cents=sum(line.amount_cents for line in segments),
         segments=segments,
+        components=components(calculation),
         payments=payments(program, calculation),
         telling=telling(program),
         claims=claim_figures(program),
@@ -183,6 +200,17 @@ def segment_lines(program: Program, calculation: Calculation | None) -> list[Seg
         for row in rows
     ]
     return sorted(lines, key=lambda line: order.get(line.segment, len(order)))
+
+
+def components(calculation: Calculation | None) -> Components:
+    """The parts of what the calculation owes its eligible customers (one aggregate)."""
+    if calculation is None:
+        return Components()
+    fields = [field.name for field in dataclasses.fields(Components)]
+    sums = Entitlement.objects.filter(calculation=calculation, eligible=True).aggregate(
+        **{name: Sum(name) for name in fields}
+    )
+    return Components(**{name: int(sums[name] or 0) for name in fields})
 
 
 def payments(program: Program, calculation: Calculation | None) -> Payments:

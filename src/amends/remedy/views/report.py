@@ -150,6 +150,10 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
             )
             for s in report.segments
         ],
+        "components": [
+            (label, format_cents(getattr(report.components, name)))
+            for name, label in COMPONENT_LABELS
+        ],
         "payments": [
             ("Paid", f"{money.paid_customers:,}", format_cents(money.paid_cents)),
             (
@@ -204,6 +208,16 @@ def _dollars(cents: int | None) -> str:
     return "" if cents is None else f"{cents / 100:.2f}"
 
 
+# The parts of the amount owed, in the order they are applied (Components' fields).
+COMPONENT_LABELS = (
+    ("base_cents", "Basis, per affected service"),
+    ("sla_cents", "SLA credits"),
+    ("bonus_cents", "Goodwill"),
+    ("interest_cents", "Interest on late refunds"),
+    ("adjustment_cents", "Minimum, cap and rounding"),
+    ("total_cents", "Owed to eligible customers"),
+)
+
 CSV_HEADER = (
     "section",
     "item",
@@ -240,6 +254,9 @@ def report_rows(report: ProgramReport) -> Iterator[tuple[object, ...]]:
     for s in report.segments:
         amounts = (_dollars(s.amount_cents), _dollars(s.paid_cents))
         yield ("segment", s.label, s.affected, s.eligible, *amounts, "", "")
+    for name, _ in COMPONENT_LABELS:
+        cents = getattr(report.components, name)
+        yield ("components", name.removesuffix("_cents"), "", "", _dollars(cents), "", "", "")
     money = report.payments
     for item, customers, cents in (
         ("owed", "", money.owed_cents),
