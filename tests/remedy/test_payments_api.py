@@ -44,6 +44,9 @@ def test_review_as_json() -> None:
     body = client.get(f"/api/v1/remedy/programs/{setup.program.reference}/review", **auth).json()
     assert body["version"] == 1 and body["calculated_by"] == "ana"
     assert body["totals"]["total_cents"] == 2996 and body["totals"]["median_cents"] == 172
+    parts = body["components"]
+    assert parts["total_cents"] == 2996 and parts["bonus_cents"] == 2000  # C2's goodwill
+    assert sum(v for k, v in parts.items() if k != "total_cents") == 2996
     assert body["largest"][0] == {
         "customer": "C2",
         "total_cents": 2173,

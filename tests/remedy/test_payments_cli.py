@@ -37,6 +37,7 @@ def test_review_prints_the_figures_an_approver_needs() -> None:
     text = remedy("review", setup.program.reference)
     assert "affected 6, eligible 6, excluded 0; total $29.96" in text
     assert "median $1.72, 95th percentile $21.73, largest $21.73" in text
+    assert "made of: Basis, per affected service $9.95; SLA credits $0.00; Goodwill $20.00" in text
     assert "$20 to under $50" in text and "C2" in text
 
 

@@ -40,6 +40,7 @@ def test_review_page_shows_totals_charts_with_tables_and_exclusions() -> None:
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="total-amount">$29.96<' in html
+    assert "Made of: Basis, per affected service $9.95; SLA credits $0.00; Goodwill $20.00;" in html
     assert html.count("<svg") == 2 and html.count('role="img"') == 2
     assert "$20 to under $50" in html  # the histogram's table
     assert "Submit version 1 for approval" in html

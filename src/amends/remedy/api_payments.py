@@ -60,6 +60,17 @@ class TotalsOut(Schema):
     non_monetary: int
 
 
+class ComponentsOut(Schema):
+    """The parts of the eligible customers' total (they add up to ``total_cents``)."""
+
+    base_cents: int
+    sla_cents: int
+    bonus_cents: int
+    interest_cents: int
+    adjustment_cents: int
+    total_cents: int
+
+
 class GroupOut(Schema):
     key: str
     label: str
@@ -93,6 +104,7 @@ class ReviewOut(Schema):
     calculated_by: str
     as_of: datetime
     totals: TotalsOut
+    components: ComponentsOut
     by_segment: list[GroupOut]
     by_product: list[GroupOut]
     by_state: list[GroupOut]

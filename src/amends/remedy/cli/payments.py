@@ -117,6 +117,12 @@ def _review_lines(found: reviews.Review) -> list[str]:
         f"total {format_cents(t.total_cents)}",
         f"mean {format_cents(t.mean_cents)}, median {format_cents(t.median_cents)}, "
         f"95th percentile {format_cents(t.p95_cents)}, largest {format_cents(t.max_cents)}",
+        "made of: "
+        + "; ".join(
+            f"{label} {format_cents(cents)}"
+            for name, label, cents in reviews.component_amounts(found.components)
+            if name != "total_cents"
+        ),
     ]
     lines += _groups("by segment", found.by_segment)
     lines += _groups(

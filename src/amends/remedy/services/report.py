@@ -11,7 +11,6 @@ approved (``calculation_approved`` says which).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +29,7 @@ from amends.remedy.models import (
     Program,
 )
 from amends.remedy.services.credit_notices import Telling, telling
+from amends.remedy.services.review import Components, components
 
 SEGMENT_LABELS = dict(Segment.choices)
 UNPAID = (PayoutStatus.PENDING, PayoutStatus.EFFORTS, PayoutStatus.EXPORTED, PayoutStatus.REJECTED)
@@ -64,20 +64,6 @@ class SegmentLine:
     eligible: int
     amount_cents: int
     paid_cents: int
-
-
-@dataclass(frozen=True)
-class Components:
-    """What the eligible customers' entitlements are made of, summed: the basis per service,
-    SLA credits, goodwill, interest and the minimum/cap/rounding adjustments add up to the
-    total (``Entitlement`` keeps each part, so these are sums, not a recalculation)."""
-
-    base_cents: int = 0
-    sla_cents: int = 0
-    bonus_cents: int = 0
-    interest_cents: int = 0
-    adjustment_cents: int = 0
-    total_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -200,17 +186,6 @@ def segment_lines(program: Program, calculation: Calculation | None) -> list[Seg
         for row in rows
     ]
     return sorted(lines, key=lambda line: order.get(line.segment, len(order)))
-
-
-def components(calculation: Calculation | None) -> Components:
-    """The parts of what the calculation owes its eligible customers (one aggregate)."""
-    if calculation is None:
-        return Components()
-    fields = [field.name for field in dataclasses.fields(Components)]
-    sums = Entitlement.objects.filter(calculation=calculation, eligible=True).aggregate(
-        **{name: Sum(name) for name in fields}
-    )
-    return Components(**{name: int(sums[name] or 0) for name in fields})
 
 
 def payments(program: Program, calculation: Calculation | None) -> Payments:

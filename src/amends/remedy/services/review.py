@@ -8,6 +8,7 @@ query over the calculation's entitlements: nothing loops over customers in Pytho
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -78,11 +79,37 @@ class Missing:
     examples: list[str]  # customer external ids
 
 
+# The parts of the amount owed, in the order they are applied (Components' fields).
+COMPONENT_LABELS = (
+    ("base_cents", "Basis, per affected service"),
+    ("sla_cents", "SLA credits"),
+    ("bonus_cents", "Goodwill"),
+    ("interest_cents", "Interest on late refunds"),
+    ("adjustment_cents", "Minimum, cap and rounding"),
+    ("total_cents", "Owed to eligible customers"),
+)
+
+
+@dataclass(frozen=True)
+class Components:
+    """What the eligible customers' entitlements are made of, summed: the basis per service,
+    SLA credits, goodwill, interest and the minimum/cap/rounding adjustments add up to the
+    total (``Entitlement`` keeps each part, so these are sums, not a recalculation)."""
+
+    base_cents: int = 0
+    sla_cents: int = 0
+    bonus_cents: int = 0
+    interest_cents: int = 0
+    adjustment_cents: int = 0
+    total_cents: int = 0
+
+
 @dataclass(frozen=True)
 class Review:
     program: Program
     calculation: Calculation
     totals: Totals
+    components: Components
     by_segment: list[Group]
     by_product: list[Group]
     by_state: list[Group]
@@ -106,6 +133,7 @@ def review(calculation: Calculation) -> Review:
         program=program,
         calculation=calculation,
         totals=totals(calculation),
+        components=components(calculation),
         by_segment=by_segment(calculation),
         by_product=by_service_attribute(calculation, "product"),
         by_state=by_service_attribute(calculation, "state"),
@@ -169,6 +197,22 @@ def _groups(rows: list[Any], key: str, labels: dict[str, str]) -> list[Group]:
         )
         for row in rows
     ]
+
+
+def components(calculation: Calculation | None) -> Components:
+    """The parts of what the calculation owes its eligible customers (one aggregate)."""
+    if calculation is None:
+        return Components()
+    fields = [field.name for field in dataclasses.fields(Components)]
+    sums = Entitlement.objects.filter(calculation=calculation, eligible=True).aggregate(
+        **{name: Sum(name) for name in fields}
+    )
+    return Components(**{name: int(sums[name] or 0) for name in fields})
+
+
+def component_amounts(parts: Components) -> list[tuple[str, str, int]]:
+    """(field, label, cents) of each part, in ``COMPONENT_LABELS`` order, the total last."""
+    return [(name, label, getattr(parts, name)) for name, label in COMPONENT_LABELS]
 
 
 def by_segment(calculation: Calculation) -> list[Group]:

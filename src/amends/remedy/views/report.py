@@ -22,6 +22,7 @@ from amends.core.errors import NotFound
 from amends.core.money import format_cents
 from amends.core.pdf import PdfUnavailable, html_to_pdf
 from amends.core.permissions import role_required
+from amends.remedy.services import review
 from amends.remedy.services.report import ProgramReport, program_report
 from amends.remedy.services.review import program_by_reference
 
@@ -151,8 +152,8 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
             for s in report.segments
         ],
         "components": [
-            (label, format_cents(getattr(report.components, name)))
-            for name, label in COMPONENT_LABELS
+            (label, format_cents(cents))
+            for _, label, cents in review.component_amounts(report.components)
         ],
         "payments": [
             ("Paid", f"{money.paid_customers:,}", format_cents(money.paid_cents)),
@@ -208,16 +209,6 @@ def _dollars(cents: int | None) -> str:
     return "" if cents is None else f"{cents / 100:.2f}"
 
 
-# The parts of the amount owed, in the order they are applied (Components' fields).
-COMPONENT_LABELS = (
-    ("base_cents", "Basis, per affected service"),
-    ("sla_cents", "SLA credits"),
-    ("bonus_cents", "Goodwill"),
-    ("interest_cents", "Interest on late refunds"),
-    ("adjustment_cents", "Minimum, cap and rounding"),
-    ("total_cents", "Owed to eligible customers"),
-)
-
 CSV_HEADER = (
     "section",
     "item",
@@ -254,8 +245,7 @@ def report_rows(report: ProgramReport) -> Iterator[tuple[object, ...]]:
     for s in report.segments:
         amounts = (_dollars(s.amount_cents), _dollars(s.paid_cents))
         yield ("segment", s.label, s.affected, s.eligible, *amounts, "", "")
-    for name, _ in COMPONENT_LABELS:
-        cents = getattr(report.components, name)
+    for name, _, cents in review.component_amounts(report.components):
         yield ("components", name.removesuffix("_cents"), "", "", _dollars(cents), "", "", "")
     money = report.payments
     for item, customers, cents in (
