@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from amends.network.models import SlaTier
 from amends.remedy.calculation.basis import Money
 from amends.remedy.calculation.dialect import Dialect
 from amends.remedy.policy import PolicyDocument, SlaCredit
@@ -23,7 +24,7 @@ from amends.remedy.policy import PolicyDocument, SlaCredit
 SLA_DENOMINATOR = 100  # credits are in units of 1/100 cent: charge × whole percent
 MINUTE = 60
 # For the inputs checksum: the tier a service had is an input of its credit.
-TIER_CODES = {"standard": 1, "business": 2, "enterprise": 3}
+TIER_CODES = {tier: code for code, tier in enumerate(SlaTier.values, start=1)}
 
 
 @dataclass(frozen=True)

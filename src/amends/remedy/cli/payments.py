@@ -120,8 +120,7 @@ def _review_lines(found: reviews.Review) -> list[str]:
         "made of: "
         + "; ".join(
             f"{label} {format_cents(cents)}"
-            for name, label, cents in reviews.component_amounts(found.components)
-            if name != "total_cents"
+            for _, label, cents in reviews.component_amounts(found.components, total=False)
         ),
     ]
     lines += _groups("by segment", found.by_segment)

@@ -57,6 +57,8 @@ CREDIT_AUDIENCE = "remedy.credit"
 TOLD_METHODS = (PayoutMethod.BILL_CREDIT, PayoutMethod.REFUND)
 # A message in one of these states may have reached the customer: never sent again.
 REACHED = (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+# Why a customer counts as not reached, in the console's, report's and CLI's words.
+NOT_REACHED_WHY = "every channel failed or no way to reach them"
 # A notice in one of these states has written its outbox rows (all at once, on release).
 RELEASED = (NoticeStatus.SENDING, NoticeStatus.SENT)
 
@@ -200,8 +202,8 @@ def _check_someone_to_tell(program: Program, *, retry_unreached: bool) -> None:
     elif not _untold(program).exists():
         unreached = _not_reached(program).count()
         retry = (
-            f"; {unreached:,} of them could not be reached (every channel failed or no way to "
-            "reach them): fix their contact details, then retry the unreached"
+            f"; {unreached:,} of them could not be reached ({NOT_REACHED_WHY}): fix their "
+            "contact details, then retry the unreached"
             if unreached
             else ""
         )

@@ -210,9 +210,14 @@ def components(calculation: Calculation | None) -> Components:
     return Components(**{name: int(sums[name] or 0) for name in fields})
 
 
-def component_amounts(parts: Components) -> list[tuple[str, str, int]]:
-    """(field, label, cents) of each part, in ``COMPONENT_LABELS`` order, the total last."""
-    return [(name, label, getattr(parts, name)) for name, label in COMPONENT_LABELS]
+def component_amounts(parts: Components, *, total: bool = True) -> list[tuple[str, str, int]]:
+    """(field, label, cents) of each part, in ``COMPONENT_LABELS`` order, the total last
+    (left out with ``total=False``, where the total is shown beside them)."""
+    return [
+        (name, label, getattr(parts, name))
+        for name, label in COMPONENT_LABELS
+        if total or name != "total_cents"
+    ]
 
 
 def by_segment(calculation: Calculation) -> list[Group]:

@@ -93,11 +93,9 @@ def _presented(found: review.Review) -> dict[str, Any]:
             "p95": format_cents(totals.p95_cents),
             "max": format_cents(totals.max_cents),
         },
-        # Each part of the total but the total itself, which the page shows beside them.
         "components": [
             (label, format_cents(cents))
-            for name, label, cents in review.component_amounts(found.components)
-            if name != "total_cents"
+            for _, label, cents in review.component_amounts(found.components, total=False)
         ],
         "histogram": [
             {"label": b.label, "customers": b.customers, "total": format_cents(b.total_cents)}

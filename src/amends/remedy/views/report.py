@@ -23,6 +23,7 @@ from amends.core.money import format_cents
 from amends.core.pdf import PdfUnavailable, html_to_pdf
 from amends.core.permissions import role_required
 from amends.remedy.services import review
+from amends.remedy.services.credit_notices import NOT_REACHED_WHY
 from amends.remedy.services.report import ProgramReport, program_report
 from amends.remedy.services.review import program_by_reference
 
@@ -174,7 +175,7 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
             (
                 "Not reached",
                 f"{report.telling.not_reached:,}",
-                "every channel failed or no way to reach them",
+                NOT_REACHED_WHY,
             ),
         ],
         "claims": [
@@ -264,7 +265,7 @@ def report_rows(report: ProgramReport) -> Iterator[tuple[object, ...]]:
         "",
         "",
         "",
-        "every channel failed or no way to reach them",
+        NOT_REACHED_WHY,
     )
     claims = report.claims
     claim_lines: list[tuple[str, int, int | None]] = [
