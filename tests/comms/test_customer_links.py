@@ -269,6 +269,8 @@ def test_a_survey_score_is_one_click_and_a_second_click_changes_it(
     scores = score_links(text_of(email_to(tmp_path, "c1@example.com", notice)))
     assert sorted(scores) == [1, 2, 3, 4, 5]
 
+    assert client.head(local(scores[1])).status_code == 200  # a link checker only looks
+    assert not SurveyResponse.objects.exists()
     first = client.get(local(scores[4]))
 
     assert first.status_code == 200

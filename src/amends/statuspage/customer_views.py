@@ -245,7 +245,10 @@ def survey(request: HttpRequest, token: str, notice_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def survey_score(request: HttpRequest, token: str, notice_id: int, score: int) -> HttpResponse:
-    """One click records the score (or changes it), then thanks them and offers a comment."""
+    """One click records the score (or changes it), then thanks them and offers a comment.
+    A HEAD (a link checker) only looks."""
+    if request.method == "HEAD":
+        return survey(request, token, notice_id)
     try:
         customer = _customer(token)
         response = surveys.survey_answer(notice_id=notice_id, customer_id=customer.pk, score=score)
