@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from amends.api.main import api
 from amends.core import views as core_views
+from amends.statuspage import customer_views
 
 admin.site.site_header = "Amends administration"
 admin.site.site_title = "Amends"
@@ -22,4 +23,13 @@ urlpatterns = [
     path("status/", include("amends.statuspage.urls")),
     path("remedy/", include("amends.remedy.urls")),
     path("claims/", include("amends.remedy.public_urls")),
+    # A customer's personal links in our messages (comms.links): no login, the token decides.
+    path("u/<str:token>", customer_views.unsubscribe, name="customer-unsubscribe"),
+    path("u/<str:token>/preferences", customer_views.preferences, name="customer-preferences"),
+    path("survey/<str:token>/<int:notice_id>", customer_views.survey, name="survey"),
+    path(
+        "survey/<str:token>/<int:notice_id>/<int:score>",
+        customer_views.survey_score,
+        name="survey-score",
+    ),
 ]

@@ -13,7 +13,7 @@ from ninja import Status as StatusResponse
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
-from amends.comms import audience, queries, services
+from amends.comms import audience, queries, services, surveys
 from amends.comms.inbound import receive_sms
 from amends.comms.models import Notice
 from amends.core.errors import NotFound
@@ -60,6 +60,22 @@ class PreviewOut(Schema):
 class ProgressOut(Schema):
     notice: NoticeOut
     deliveries: dict[str, int]
+
+
+class ScoreRowOut(Schema):
+    group: str
+    responses: int
+    average: float
+    by_score: dict[int, int]
+
+
+class SurveyResultsOut(Schema):
+    outage: str | None
+    sent: int
+    responses: int
+    average: float | None
+    by_segment: list[ScoreRowOut]
+    by_channel: list[ScoreRowOut]
 
 
 class InboundIn(Schema):
@@ -144,6 +160,25 @@ def notice_status(request: HttpRequest, notice_id: int) -> Any:
     caller(request).require(READ)
     notice = _notice(notice_id)
     return {"notice": notice, "deliveries": queries.notice_progress(notice)}
+
+
+@router.get(
+    "/notices/{notice_id}/survey",
+    response=SurveyResultsOut,
+    summary="Survey scores for the notice's outage, by segment and channel",
+)
+def survey_results(request: HttpRequest, notice_id: int) -> Any:
+    caller(request).require(READ)
+    notice = _notice(notice_id)
+    found = surveys.survey_results(notice, comments=0)
+    return {
+        "outage": notice.outage.reference if notice.outage else None,
+        "sent": found.sent,
+        "responses": found.responses,
+        "average": found.average,
+        "by_segment": found.by_segment,
+        "by_channel": found.by_channel,
+    }
 
 
 @router.post("/inbound/sms", response=InboundOut, summary="An SMS a customer sent us")

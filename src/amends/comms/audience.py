@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from amends.comms.audience_providers import provided_condition
-from amends.comms.models import Audience, DeliveryStatus, Notice, Priority
+from amends.comms.models import OPTIONAL_KINDS, Audience, DeliveryStatus, Notice, Priority
 from amends.core.db import allow_bulk_memory
 
 # channel, address expression, consent column, condition "travels over the mobile network"
@@ -120,9 +120,20 @@ def _by_winner(parts: list[str], default: str) -> str:
     return f"CASE k.best %% 10 {whens} ELSE {default} END"  # %% : a literal % here
 
 
+UNSUBSCRIBED = 2  # no_contact's value for a customer who unsubscribed from this kind
+
+
+def _unsubscribed(notice: Notice) -> str:
+    """The customer unsubscribed from what this notice is (see ``OPTIONAL_KINDS``)."""
+    if notice.kind in OPTIONAL_KINDS and not notice.urgent:
+        return "c.unsubscribed_at IS NOT NULL"
+    return "1 = 0"
+
+
 def choices_sql(notice: Notice, *, fallback_for: list[int] | None = None) -> tuple[str, list[Any]]:
     """One row per audience customer: customer_id, channel (NULL when unreachable), address,
-    held, language, priority, no_contact (1 when they have no contact details at all).
+    held, language, priority, no_contact (1 when they have no contact details at all,
+    UNSUBSCRIBED when they asked not to get this kind of message).
 
     One scan of the audience: each channel gets a key (see HELD above) and the smallest wins.
     With ``fallback_for`` (customers whose delivery failed for good), only those customers,
@@ -135,14 +146,18 @@ def choices_sql(notice: Notice, *, fallback_for: list[int] | None = None) -> tup
     keys, key_params = _keys(tried_for=notice.pk if fallback_for is not None else None)
     mobile_down, mobile_params = mobile_down_sql(notice)
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's scalar min()
+    best = f"{least}({', '.join(keys)})"
+    unsubscribed = _unsubscribed(notice)
     keyed = (
         "SELECT c.id AS customer_id, c.language AS language, "
         f"CASE WHEN c.priority_assistance THEN {Priority.PRIORITY_ASSISTANCE} "
         f"WHEN c.segment <> 'consumer' THEN {Priority.BUSINESS} ELSE {Priority.EVERYONE} "
         "END AS priority, "
         + "".join(f"{address} AS a_{channel}, " for channel, address, _, _ in _CHANNELS)
-        + "CASE WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
-        f"THEN 1 ELSE 0 END AS no_contact, {least}({', '.join(keys)}) AS best "
+        + f"CASE WHEN {unsubscribed} THEN {UNSUBSCRIBED} "
+        "WHEN c.email = '' AND c.mobile = '' AND c.push_token = '' AND c.phone = '' "
+        f"THEN 1 ELSE 0 END AS no_contact, "
+        f"CASE WHEN {unsubscribed} THEN {UNREACHABLE} ELSE {best} END AS best "
         f"FROM network_customer c LEFT JOIN ({mobile_down}) md ON md.customer_id = c.id "
         f"WHERE {audience}{_EVALUATE_ONCE[connection.vendor]}"
     )
@@ -224,6 +239,13 @@ class AudienceCounts:
     unreachable: dict[str, int]  # reason → customers
 
 
+_UNREACHABLE_REASONS = {
+    0: "opted out of every channel they have",
+    1: "no contact details",
+    UNSUBSCRIBED: "unsubscribed from messages like this",
+}
+
+
 def count_audience(notice: Notice) -> AudienceCounts:
     """What sending the notice now would do, without writing anything: one pass over the
     audience, each customer with their chosen channel or the reason there is none."""
@@ -243,7 +265,7 @@ def count_audience(notice: Notice) -> AudienceCounts:
     held = 0
     for channel, is_held, language, priority, no_contact, count in rows:
         if channel is None:
-            reason = "no contact details" if no_contact else "opted out of every channel they have"
+            reason = _UNREACHABLE_REASONS[no_contact]
             unreachable[reason] = unreachable.get(reason, 0) + count
             continue
         by_channel[channel] = by_channel.get(channel, 0) + count

@@ -14,11 +14,18 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from amends.comms import subscriber_messages, templating
+from amends.comms import links, subscriber_messages, templating
 from amends.comms.batchsql import clock, id_in, moment
 from amends.comms.channels.base import OutboundMessage
 from amends.comms.context_providers import recipient_context
-from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notice
+from amends.comms.models import (
+    OPTIONAL_KINDS,
+    Delivery,
+    DeliveryStatus,
+    MessageTemplate,
+    Notice,
+    NoticeKind,
+)
 from amends.comms.outbound import outbound_message
 from amends.outages.models import Impact, Outage
 
@@ -36,6 +43,8 @@ class Recipient(Protocol):
     """What a message needs of a customer (a ``Customer`` has it, so has ``CustomerFacts``)."""
 
     @property
+    def pk(self) -> int: ...
+    @property
     def name(self) -> str: ...
     @property
     def preferred_name(self) -> str: ...
@@ -50,6 +59,7 @@ class Recipient(Protocol):
 class CustomerFacts(NamedTuple):
     """One customer as a batch reads them: one query for all, no model instances."""
 
+    pk: int
     name: str
     preferred_name: str
     segment: str
@@ -70,7 +80,14 @@ def customer_facts(customer_ids: list[int]) -> dict[int, CustomerFacts]:
         )
         return {
             customer_id: CustomerFacts(
-                name, preferred_name, segment, language, time_zone, clock(start), clock(end)
+                customer_id,
+                name,
+                preferred_name,
+                segment,
+                language,
+                time_zone,
+                clock(start),
+                clock(end),
             )
             for customer_id, name, preferred_name, segment, language, time_zone, start, end in (
                 cursor.fetchall()
@@ -144,15 +161,15 @@ def _prepare_for_subscribers(deliveries: list[Delivery], prepared: Prepared) -> 
 def _outbound(
     delivery: Delivery, rendered: templating.Rendered, context: dict[str, Any]
 ) -> OutboundMessage:
-    # Subscribers asked for these messages and can always stop them, urgent or not.
-    one_click = delivery.subscriber_id is not None or not delivery.notice.urgent
+    # Subscribers asked for these messages and can always stop them, urgent or not; a
+    # customer's context has an unsubscribe link only for what unsubscribing stops.
     return outbound_message(
         delivery_id=delivery.pk,
         key=delivery.idempotency_key,
         channel=delivery.channel,
         to=delivery.address,
         rendered=rendered,
-        unsubscribe_url=context["unsubscribe_url"] if one_click else None,
+        unsubscribe_url=context["unsubscribe_url"] or None,
     )
 
 
@@ -304,6 +321,7 @@ class SharedContext:
     variables: dict[str, Any]
     outage: dict[str, Any] | None  # the outage's own facts; None for a notice without one
     started_at: datetime | None  # when the outage started, for customers with no window
+    notice: Notice
 
 
 def _shared_context(notice: Notice) -> SharedContext:
@@ -312,8 +330,9 @@ def _shared_context(notice: Notice) -> SharedContext:
     variables: dict[str, Any] = {
         "message": notice.message,
         "status_page_url": f"{site}/status/",
-        "unsubscribe_url": f"{site}/comms/unsubscribe/",
-        "survey_url": f"{site}/survey/",
+        "unsubscribe_url": "",  # personal links: see _personal_links
+        "preferences_url": "",
+        "survey_url": "",
         "operator": {"name": settings.AMENDS_OPERATOR_NAME},
         "help_line": settings.AMENDS_HELP_LINE,
         "urgent_help": settings.AMENDS_URGENT_HELP,
@@ -322,7 +341,7 @@ def _shared_context(notice: Notice) -> SharedContext:
         "outage_url": f"{site}/status/",
     }
     if outage is None:
-        return SharedContext(variables, None, None)
+        return SharedContext(variables, None, None, notice)
     variables["outage_url"] = f"{site}/status/{outage.reference}/"
     facts = {
         "reference": outage.reference,
@@ -336,7 +355,7 @@ def _shared_context(notice: Notice) -> SharedContext:
         "status": outage.get_status_display().lower(),
         "classification": outage.get_classification_display().lower(),
     }
-    return SharedContext(variables, facts, outage.started_at)
+    return SharedContext(variables, facts, outage.started_at, notice)
 
 
 def _with_recipient(
@@ -351,6 +370,7 @@ def _with_recipient(
         "segment": customer.segment,
     }
     context["time_zone"] = customer.time_zone
+    context.update(_personal_links(shared.notice, customer.pk))
     if shared.outage is not None:
         context["outage"] = {
             **shared.outage,
@@ -360,6 +380,20 @@ def _with_recipient(
             "restored_at": affected.restored_at,
         }
     return context
+
+
+def _personal_links(notice: Notice, customer_id: int) -> dict[str, str]:
+    """The customer's own links (``comms.links``): preferences always; one-click unsubscribe
+    only where it stops this message (``OPTIONAL_KINDS``, not urgent); the survey's on a
+    survey."""
+    optional = notice.kind in OPTIONAL_KINDS and not notice.urgent
+    return {
+        "preferences_url": links.preferences_url(customer_id),
+        "unsubscribe_url": links.unsubscribe_url(customer_id) if optional else "",
+        "survey_url": links.survey_url(customer_id, notice.pk)
+        if notice.kind == NoticeKind.SURVEY
+        else "",
+    }
 
 
 _SCALE_CACHE: dict[tuple[int, int], str] = {}

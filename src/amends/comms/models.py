@@ -24,6 +24,10 @@ class NoticeKind(models.TextChoices):
 
 
 URGENT_KINDS = (NoticeKind.ACKNOWLEDGE, NoticeKind.RESTORED, NoticeKind.ETR_CHANGED)
+# What a customer's one-click unsubscribe stops (unless the notice is marked urgent): messages
+# they can do without. Outage notices about their own services, updates included, still come,
+# and so does the word that a credit is on its way.
+OPTIONAL_KINDS = (NoticeKind.APOLOGY, NoticeKind.SURVEY, NoticeKind.CUSTOM)
 
 
 class Capability(models.TextChoices):
@@ -410,3 +414,30 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} from {self.sender}: {self.text[:30]}"
+
+
+class SurveyResponse(models.Model):
+    """A customer's one-click score (1–5) for how we handled an outage, from the links in a
+    survey notice, and the comment they may add. One per notice and customer: clicking
+    another score changes it."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="survey_responses")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10, choices=Capability.choices)
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "customer"], name="survey_response_once_per_customer"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="survey_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5 for notice {self.notice_id}"

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from amends.comms import audience_providers, forms, preview, services
+from amends.comms import audience_providers, forms, preview, services, surveys
 from amends.comms.models import Audience, Capability, Notice, NoticeKind, NoticeStatus
 from amends.core.errors import AmendsError
 from amends.core.permissions import role_required
@@ -158,6 +158,10 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
         context |= _preview_context(preview.notice_preview(notice))
     dashboard = preview.delivery_dashboard(notice)
     context |= _dashboard_context(notice, dashboard)
+    if notice.kind == NoticeKind.SURVEY:
+        found = surveys.survey_results(notice)
+        context["survey"] = found
+        context["survey_tables"] = [("segment", found.by_segment), ("channel", found.by_channel)]
     actions = _notice_actions(request.user, notice, dashboard.failed)
     context |= {
         "actions": actions,

@@ -157,6 +157,12 @@ class Customer(models.Model):
     payment_reference = models.CharField(
         max_length=64, blank=True, help_text="Reference to refund details held by billing."
     )
+    unsubscribed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When they asked (one click in a message) to stop the messages they can do "
+        "without (apology, survey, custom); outage notices about their services still come.",
+    )
 
     class Meta:
         constraints = [

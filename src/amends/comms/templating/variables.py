@@ -54,8 +54,11 @@ VARIABLES: dict[str, str] = {
     "{% if credit.method == 'refund' %}.",
     "credit.program_reference": "The remediation program it comes from, e.g. REM-2026-0007, "
     "for them to quote when they call; empty on a notice no program made.",
-    "unsubscribe_url": "One-click unsubscribe from non-urgent messages.",
-    "survey_url": "This recipient's survey link.",
+    "unsubscribe_url": "This customer's one-click unsubscribe from the messages they can do "
+    "without (apology, survey, custom); empty on any other message, which it would not stop.",
+    "preferences_url": "This customer's page to choose channels, language and quiet hours.",
+    "survey_url": "This customer's survey page on a survey notice (empty otherwise); "
+    "{{ survey_url }}/3 records a score of 3 in one click (scores 1 to 5).",
     "operator.name": "Our name as customers know it.",
     "language": "The template's language (en, zh, vi); set by render, used by the filters.",
     "time_zone": "The recipient's IANA time zone, used by |datetime.",
@@ -93,7 +96,8 @@ _SHARED: dict[str, Any] = {
     "status_page_url": "https://status.wattle.example",
     "outage_url": "https://status.wattle.example/OUT-2026-0042",
     "unsubscribe_url": "https://status.wattle.example/u/7Hk2p9",
-    "survey_url": "https://wattle.example/s/Qx81",
+    "preferences_url": "https://status.wattle.example/u/7Hk2p9/preferences",
+    "survey_url": "https://status.wattle.example/survey/7Hk2p9/42",
 }
 
 _SAMPLES: dict[str, dict[str, Any]] = {
