@@ -21,6 +21,7 @@ from amends.comms.context_providers import recipient_context
 from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notice
 from amends.comms.outbound import outbound_message
 from amends.outages.models import Impact, Outage
+from amends.outages.queries import localized, primary_language
 
 Deferred = tuple[Delivery, datetime]
 
@@ -94,8 +95,7 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
     affected = customer_impacts(deliveries)
     overrides = operator_templates(deliveries)
     extra = recipient_context(deliveries)  # other apps' per-customer facts, one query each
-    notices = {d.notice_id: d.notice for d in deliveries}
-    shared = {notice_id: _shared_context(notice) for notice_id, notice in notices.items()}
+    shared: dict[tuple[int, str], SharedContext] = {}  # per notice × language worded in
     for delivery in deliveries:
         # Only customers' deliveries are left (a delivery has exactly one recipient).
         assert delivery.customer_id is not None
@@ -108,20 +108,21 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
         if wait is not None:
             prepared.deferred.append((delivery, wait))
             continue
+        language = served_language(delivery.language)
+        override = pick_template(overrides, delivery.notice.kind, delivery.channel, language)
+        worded_in = templating.template_language(
+            delivery.notice.kind, delivery.channel, language, override
+        )
+        key = (delivery.notice_id, worded_in)
+        if key not in shared:
+            shared[key] = _shared_context(delivery.notice, worded_in)
         context = _with_recipient(
-            shared[delivery.notice_id], customer, affected.get(delivery.customer_id, NO_IMPACT)
+            shared[key], customer, affected.get(delivery.customer_id, NO_IMPACT)
         )
         context.update(extra.get((delivery.notice_id, delivery.customer_id), {}))
-        override = pick_template(
-            overrides, delivery.notice.kind, delivery.channel, delivery.language
-        )
         try:
             rendered = templating.render(
-                delivery.notice.kind,
-                delivery.channel,
-                delivery.language,
-                context,
-                override=override,
+                delivery.notice.kind, delivery.channel, language, context, override=override
             )
         except (templating.MissingTemplate, templating.TemplateProblem) as exc:
             prepared.unrenderable.append((delivery, str(exc)))
@@ -278,23 +279,28 @@ def operator_templates(deliveries: list[Delivery]) -> dict[tuple[str, str, str],
     return found
 
 
-def _scale(outage: Outage) -> str:
-    states = sorted(
+def served_language(tag: str) -> str:
+    """The customer's language tag if the operator serves it (AMENDS_LANGUAGES), else
+    English: a language nobody wrote templates or translations for is never half-served."""
+    return tag if primary_language(tag) in settings.AMENDS_LANGUAGES else "en"
+
+
+def _states(outage: Outage) -> list[str]:
+    return sorted(
         set(
             Impact.objects.filter(outage=outage)
             .values_list("service__state", flat=True)
             .distinct()[:9]
         )
     )
-    where = f" in {', '.join(states)}" if states else ""
-    return f"about {outage.affected_services:,} services{where}"
 
 
 def message_context(
-    notice: Notice, customer: Recipient, affected: CustomerImpact = NO_IMPACT
+    notice: Notice, customer: Recipient, affected: CustomerImpact = NO_IMPACT, language: str = "en"
 ) -> dict[str, Any]:
-    """The template variables (templating.VARIABLES) for one customer."""
-    return _with_recipient(_shared_context(notice), customer, affected)
+    """The template variables (templating.VARIABLES) for one customer, the outage's words
+    in ``language``, the language the message is worded in (templating.template_language)."""
+    return _with_recipient(_shared_context(notice, language), customer, affected)
 
 
 @dataclass(frozen=True)
@@ -306,7 +312,8 @@ class SharedContext:
     started_at: datetime | None  # when the outage started, for customers with no window
 
 
-def _shared_context(notice: Notice) -> SharedContext:
+def _shared_context(notice: Notice, language: str) -> SharedContext:
+    """What every recipient reading the notice in ``language`` is told alike."""
     outage = notice.outage
     site = settings.SITE_URL
     variables: dict[str, Any] = {
@@ -324,15 +331,18 @@ def _shared_context(notice: Notice) -> SharedContext:
     if outage is None:
         return SharedContext(variables, None, None)
     variables["outage_url"] = f"{site}/status/{outage.reference}/"
+    states = _states_cached(outage)
     facts = {
         "reference": outage.reference,
-        "title": outage.title,
-        "summary": outage.public_summary,
+        "title": localized(outage, "title", language),
+        "summary": localized(outage, "public_summary", language),
         # A phrase completing "likely caused by …": no full stop of its own.
-        "cause": outage.cause_public.strip().rstrip("."),
+        "cause": localized(outage, "cause_public", language).strip().rstrip(".。"),
         "etr": outage.etr,
         "next_update_by": outage.next_update_by,
-        "scale": _scale_cached(outage),
+        "affected_services": outage.affected_services,
+        "states": states,
+        "scale": templating.scale_phrase(outage.affected_services, states, language),
         "status": outage.get_status_display().lower(),
         "classification": outage.get_classification_display().lower(),
     }
@@ -362,11 +372,12 @@ def _with_recipient(
     return context
 
 
-_SCALE_CACHE: dict[tuple[int, int], str] = {}
+_STATES_CACHE: dict[tuple[int, int], list[str]] = {}
 
 
-def _scale_cached(outage: Outage) -> str:
+def _states_cached(outage: Outage) -> list[str]:
+    """The outage's states, read once per size of the outage (a batch renders thousands)."""
     key = (outage.pk, outage.affected_services)
-    if key not in _SCALE_CACHE:
-        _SCALE_CACHE[key] = _scale(outage)
-    return _SCALE_CACHE[key]
+    if key not in _STATES_CACHE:
+        _STATES_CACHE[key] = _states(outage)
+    return _STATES_CACHE[key]
