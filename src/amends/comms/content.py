@@ -22,6 +22,7 @@ from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notic
 from amends.comms.outbound import outbound_message
 from amends.outages.models import Impact, Outage
 from amends.outages.queries import localized, primary_language
+from amends.statuspage.strings import STRINGS, Strings
 
 Deferred = tuple[Delivery, datetime]
 
@@ -343,10 +344,31 @@ def _shared_context(notice: Notice, language: str) -> SharedContext:
         "affected_services": outage.affected_services,
         "states": states,
         "scale": templating.scale_phrase(outage.affected_services, states, language),
-        "status": outage.get_status_display().lower(),
-        "classification": outage.get_classification_display().lower(),
+        "status": _status_words(outage, language),
+        "classification": _CLASSIFICATION_WORDS.get(primary_language(language), {}).get(
+            outage.classification, outage.get_classification_display().lower()
+        ),
     }
     return SharedContext(variables, facts, outage.started_at)
+
+
+# The regulator's classes in the languages we ship (English: the model's own labels).
+_CLASSIFICATION_WORDS = {
+    "zh": {"major": "重大中断", "significant_local": "重大局部中断", "local": "局部中断"},
+    "vi": {
+        "major": "sự cố lớn",
+        "significant_local": "sự cố cục bộ nghiêm trọng",
+        "local": "sự cố cục bộ",
+    },
+}
+
+
+def _status_words(outage: Outage, language: str) -> str:
+    """Where we are, in words: the status page's own words in zh and vi."""
+    primary = primary_language(language)
+    if primary in STRINGS and primary != "en":
+        return Strings(primary)(f"status_{outage.status}")
+    return outage.get_status_display().lower()
 
 
 def _with_recipient(
