@@ -207,9 +207,10 @@ class CustomerImpact:
     """One customer's own view of the outage."""
 
     areas: list[str]
-    products: list[str]
+    products: list[str]  # the products' own names (English)
     started_at: datetime | None
     restored_at: datetime | None  # when their last open window closed; None while out
+    kinds: list[str] = field(default_factory=list)  # the products' kinds, worded per language
 
 
 NO_IMPACT = CustomerImpact([], [], None, None)
@@ -231,7 +232,8 @@ def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact
     where, params = id_in("i.customer_id", list(customers))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.customer_id, s.locality, p.name, i.window_start, i.window_end "  # noqa: S608
+            "SELECT i.customer_id, s.locality, p.name, p.kind, i.window_start, "  # noqa: S608
+            "i.window_end "
             "FROM outages_impact i JOIN network_service s ON s.id = i.service_id "
             "JOIN network_product p ON p.id = s.product_id "
             f"WHERE i.outage_id = %s AND {where}",
@@ -240,11 +242,13 @@ def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact
         rows = cursor.fetchall()
     areas: dict[int, set[str]] = defaultdict(set)
     products: dict[int, set[str]] = defaultdict(set)
+    kinds: dict[int, set[str]] = defaultdict(set)
     starts: dict[int, list[datetime]] = defaultdict(list)
     ends: dict[int, list[datetime | None]] = defaultdict(list)
-    for customer_id, locality, product, start, end in rows:
+    for customer_id, locality, product, kind, start, end in rows:
         areas[customer_id].add(locality.title())
         products[customer_id].add(product)
+        kinds[customer_id].add(kind)
         starts[customer_id].append(moment(start))
         ends[customer_id].append(None if end is None else moment(end))
     details = {}
@@ -256,6 +260,7 @@ def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact
             sorted(products[customer_id]),
             min(starts[customer_id], default=None),
             None if still_out else max(closed),
+            sorted(kinds[customer_id]),
         )
     return details
 
@@ -311,6 +316,7 @@ class SharedContext:
     variables: dict[str, Any]
     outage: dict[str, Any] | None  # the outage's own facts; None for a notice without one
     started_at: datetime | None  # when the outage started, for customers with no window
+    language: str = "en"  # the language the message is worded in
 
 
 def _shared_context(notice: Notice, language: str) -> SharedContext:
@@ -349,7 +355,7 @@ def _shared_context(notice: Notice, language: str) -> SharedContext:
             outage.classification, outage.get_classification_display().lower()
         ),
     }
-    return SharedContext(variables, facts, outage.started_at)
+    return SharedContext(variables, facts, outage.started_at, language)
 
 
 # The regulator's classes in the languages we ship (English: the model's own labels).
@@ -371,6 +377,16 @@ def _status_words(outage: Outage, language: str) -> str:
     return outage.get_status_display().lower()
 
 
+def _service_words(affected: CustomerImpact, language: str) -> list[str]:
+    """The customer's affected services: the products' names in English, the status
+    page's words for their kinds in zh and vi (a product name is the operator's English)."""
+    primary = primary_language(language)
+    if primary == "en" or primary not in STRINGS:
+        return affected.products
+    words = Strings(primary)
+    return list(dict.fromkeys(words(f"kind_{kind}") for kind in affected.kinds))
+
+
 def _with_recipient(
     shared: SharedContext, customer: Recipient, affected: CustomerImpact
 ) -> dict[str, Any]:
@@ -387,7 +403,7 @@ def _with_recipient(
         context["outage"] = {
             **shared.outage,
             "areas": affected.areas,
-            "services": affected.products,
+            "services": _service_words(affected, shared.language),
             "started_at": affected.started_at or shared.started_at,
             "restored_at": affected.restored_at,
         }

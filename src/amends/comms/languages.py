@@ -40,8 +40,13 @@ class Fallback:
     whole_message: bool  # False: only the operator's own words (title, summary, cause)
 
     def __str__(self) -> str:
-        what = "get English" if self.whole_message else "read the outage's own words in English"
-        return f"{self.language}: {self.recipients:,} recipients {what} ({self.reason})"
+        one = self.recipients == 1
+        who = "1 recipient" if one else f"{self.recipients:,} recipients"
+        if self.whole_message:
+            what = "gets English" if one else "get English"
+        else:
+            what = f"{'reads' if one else 'read'} the outage's own words in English"
+        return f"{self.language}: {who} {what} ({self.reason})"
 
 
 def english_fallbacks(notice: Notice, groups: Iterable[tuple[str, str, int]]) -> list[Fallback]:

@@ -23,6 +23,7 @@ from amends.comms import audience as audiences
 from amends.comms import content, languages, queries, templating
 from amends.comms.channels.registry import channel_for
 from amends.comms.context_providers import recipient_context
+from amends.comms.languages import Fallback
 from amends.comms.models import (
     Capability,
     Delivery,
@@ -92,7 +93,7 @@ class NoticePreview:
     send_seconds: float
     samples: list[Sample] = field(default_factory=list)
     # Recipients who get English (or the outage's own words in English), by language and why.
-    fallbacks: list[languages.Fallback] = field(default_factory=list)
+    fallbacks: list[Fallback] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,243 @@
+"""Every language, all the way: what a zh, vi or ar customer really receives, what the
+preview says about who gets English, and the replies to their keywords."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client, override_settings
+
+from amends.comms import dispatch, preview
+from amends.comms.inbound import receive_sms
+from amends.comms.models import Notice
+from amends.comms.services import notice_create, notice_submit
+from amends.core.audit import AuditEntry
+from amends.core.errors import AmendsError
+from amends.core.roles import Role
+from amends.core.services import staff_user_set
+from amends.network.models import Customer
+from amends.outages.models import Outage
+from amends.outages.queries import localized
+from amends.outages.scope import ScopeSpec
+from amends.outages.services import outage_declare, outage_translate
+from tests.factories import build_operator
+
+pytestmark = pytest.mark.django_db
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+STARTED = dt.datetime(2026, 4, 27, 4, 5, tzinfo=SYDNEY)
+ETR = dt.datetime(2030, 4, 29, 15, 30, tzinfo=SYDNEY)  # a Monday, in the future
+NEXT_UPDATE = dt.datetime(2030, 4, 29, 11, 0, tzinfo=SYDNEY)
+ZH = {
+    "title": "悉尼交换机故障",
+    "public_summary": "交换机故障导致新州和维州的宽带中断。",
+    "cause_public": "一条光纤被挖断",
+}
+# The operator's English words: none of them may reach a customer who reads Chinese.
+ENGLISH_WORDS = ("Exchange", "fault", "fibre", "cut", "broadband", "down", "about", "services")
+
+
+@pytest.fixture
+def cleo() -> User:
+    return staff_user_set(
+        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
+    )
+
+
+@pytest.fixture
+def outage() -> Outage:
+    """C2 and C6 read Chinese (C2 by SMS only), C5 Arabic, C3 Vietnamese; NSW and VIC down."""
+    build_operator()
+    for i, customer in enumerate(Customer.objects.order_by("external_id")):
+        customer.email = f"{customer.external_id.lower()}@example.com"
+        customer.mobile = f"+6141234560{i}"
+        customer.save()
+    Customer.objects.filter(external_id="C2").update(language="zh", email="")
+    Customer.objects.filter(external_id="C6").update(language="zh-Hans-AU")
+    Customer.objects.filter(external_id="C5").update(language="ar")
+    Customer.objects.filter(external_id="C3").update(language="vi")
+    return outage_declare(
+        actor="nmc",
+        title="Exchange fault in Sydney",
+        summary="An exchange fault has cut broadband in NSW and VIC.",
+        cause_public="A fibre cut.",
+        started_at=STARTED,
+        etr=ETR,
+        next_update_by=NEXT_UPDATE,
+        scope_items=[ScopeSpec(kind="state", state="NSW"), ScopeSpec(kind="state", state="VIC")],
+    ).outage
+
+
+def acknowledge(cleo: User, outage: Outage) -> Notice:
+    notice = notice_create(actor=cleo, kind="acknowledge", audience="all_affected", outage=outage)
+    return notice_submit(actor=cleo, notice=notice)
+
+
+def sms_of(outbox: Path, notice: Notice, external_id: str) -> str:
+    customer = Customer.objects.get(external_id=external_id)
+    return (outbox / "sms" / f"n{notice.pk}-c{customer.pk}-sms.txt").read_text()
+
+
+def email_of(outbox: Path, notice: Notice, external_id: str) -> tuple[str, str]:
+    customer = Customer.objects.get(external_id=external_id)
+    [path] = (outbox / "email").glob(f"n{notice.pk}-c{customer.pk}-*")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(message["Subject"]).strip(), body.get_content()
+
+
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100)
+def test_a_chinese_customer_reads_the_outage_in_chinese(
+    cleo: User, outage: Outage, tmp_path: Path
+) -> None:
+    outage_translate(actor="nmc", outage=outage, language="zh", texts=ZH)
+    with override_settings(DATA_DIR=tmp_path):
+        notice = acknowledge(cleo, outage)
+        dispatch.run_notice(notice.pk)
+    sms = sms_of(tmp_path / "outbox", notice, "C2")
+    assert sms.split("\n\n", 1)[1].splitlines()[:2] == [
+        "抱歉，您在Sydney的家庭宽带自4月27日4:05起中断，影响约 7 项服务（NSW、VIC）。"
+        "可能原因：一条光纤被挖断。",
+        "预计4月29日15:30恢复，4月29日11:00前再次更新。",
+    ]
+    subject, text = email_of(tmp_path / "outbox", notice, "C6")  # zh-Hans-AU
+    assert subject == "我们已获悉您的家庭宽带服务中断"
+    lines = text.splitlines()
+    for line in (
+        "受影响服务：Melbourne的家庭宽带",
+        "影响范围：约 7 项服务（NSW、VIC）",
+        "开始时间：4月27日（周一）04:05",
+        "可能原因：一条光纤被挖断",
+        "预计恢复：4月29日（周一）15:30（目前的最佳估计）",
+        "下次更新：4月29日（周一）11:00之前",
+    ):
+        assert line in lines
+    for word in ENGLISH_WORDS:
+        assert word not in sms and word not in text
+
+
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100)
+def test_the_english_customer_still_reads_the_english_words(
+    cleo: User, outage: Outage, tmp_path: Path
+) -> None:
+    outage_translate(actor="nmc", outage=outage, language="zh", texts=ZH)
+    with override_settings(DATA_DIR=tmp_path):
+        notice = acknowledge(cleo, outage)
+        dispatch.run_notice(notice.pk)
+    _, text = email_of(tmp_path / "outbox", notice, "C4")
+    assert "How widespread: about 7 services in NSW, VIC" in text.splitlines()
+    assert "Likely cause: A fibre cut" in text.splitlines()
+
+
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100)
+def test_an_arabic_customer_gets_english_and_the_preview_says_so(
+    cleo: User, outage: Outage, tmp_path: Path
+) -> None:
+    notice = notice_create(actor=cleo, kind="acknowledge", audience="all_affected", outage=outage)
+    found = preview.notice_preview(notice)
+    assert "ar: 1 recipient gets English (no Arabic templates)" in [str(f) for f in found.fallbacks]
+    with override_settings(DATA_DIR=tmp_path):
+        notice_submit(actor=cleo, notice=notice)
+        dispatch.run_notice(notice.pk)
+    subject, text = email_of(tmp_path / "outbox", notice, "C5")
+    assert subject == "We know about the outage affecting your Home Internet"
+    assert "How widespread: about 7 services in NSW, VIC" in text.splitlines()
+
+
+@override_settings(AMENDS_APPROVAL_THRESHOLD=100)
+def test_without_a_translation_the_preview_says_chinese_readers_get_the_english_words(
+    cleo: User, outage: Outage, client: Client
+) -> None:
+    notice = notice_create(actor=cleo, kind="acknowledge", audience="all_affected", outage=outage)
+    reason = "no Chinese translation of the title, summary and cause"
+    expected = f"zh: 2 recipients read the outage's own words in English ({reason})"
+    assert expected in [str(f) for f in preview.notice_preview(notice).fallbacks]
+    client.force_login(cleo)
+    page = client.get(f"/notices/{notice.pk}/").content.decode()
+    assert expected.replace("'", "&#x27;") in page
+    assert 'Arabic (ar) <small class="muted">gets English</small>' in page
+    # Given only the title, the summary and cause are still English for them.
+    outage_translate(actor="nmc", outage=outage, language="zh", texts={"title": ZH["title"]})
+    notice = Notice.objects.get(pk=notice.pk)
+    [fallback] = [f for f in preview.notice_preview(notice).fallbacks if f.language == "zh"]
+    assert fallback.reason == "no Chinese translation of the summary and cause"
+    outage_translate(actor="nmc", outage=outage, language="zh", texts=ZH)
+    notice = Notice.objects.get(pk=notice.pk)
+    languages = {f.language for f in preview.notice_preview(notice).fallbacks}
+    assert languages == {"ar", "vi"}  # Chinese readers are served all the way now
+
+
+def test_status_from_a_chinese_customers_mobile_is_answered_in_chinese(outage: Outage) -> None:
+    outage_translate(actor="nmc", outage=outage, language="zh", texts=ZH)
+    c2 = Customer.objects.get(external_id="C2")
+    assert receive_sms(sender=c2.mobile, text="STATUS").reply == (
+        "悉尼交换机故障：您的服务仍受影响。预计恢复时间：4月29日（周一）15:30。"
+        "最新情况：http://127.0.0.1:8000/status/OUT-2026-0001/"
+    )
+    assert receive_sms(sender=c2.mobile, text="stop").reply == (
+        "您将不再收到我们的服务中断短信。回复START可重新接收。"
+    )
+    assert receive_sms(sender=c2.mobile, text="start").reply == "您将重新收到我们的服务中断短信。"
+
+
+def test_status_in_vietnamese_and_english_for_a_language_we_do_not_serve(outage: Outage) -> None:
+    c3, c5 = Customer.objects.get(external_id="C3"), Customer.objects.get(external_id="C5")
+    assert receive_sms(sender=c3.mobile, text="status").reply == (
+        "Exchange fault in Sydney: dịch vụ của quý khách vẫn bị ảnh hưởng. Dự kiến khôi phục: "
+        "15:30 ngày 29/4. Cập nhật: http://127.0.0.1:8000/status/OUT-2026-0001/"
+    )  # no Vietnamese title given: the English one
+    Customer.objects.filter(pk=c5.pk).update(mobile="+61412345699")
+    assert receive_sms(sender="+61412345699", text="status").reply == (
+        "Exchange fault in Sydney: your service is still affected. Expected back: "
+        "Mon 29 Apr 15:30. Updates: http://127.0.0.1:8000/status/OUT-2026-0001/"
+    )
+
+
+def test_translations_are_checked_audited_and_fall_back_per_field(outage: Outage) -> None:
+    with pytest.raises(AmendsError) as refused:
+        outage_translate(actor="nmc", outage=outage, language="ar", texts=ZH)
+    assert refused.value.field == "language"
+    with pytest.raises(AmendsError) as refused:
+        outage_translate(actor="nmc", outage=outage, language="zh", texts={"reference": "x"})
+    assert refused.value.field == "reference"
+    outage = outage_translate(
+        actor="nmc", outage=outage, language="zh", texts={"cause_public": " 一条光纤被挖断 "}
+    )
+    assert localized(outage, "cause_public", "zh-Hans-AU") == "一条光纤被挖断"
+    assert localized(outage, "title", "zh") == "Exchange fault in Sydney"  # not given
+    assert localized(outage, "cause_public", "vi") == "A fibre cut."
+    assert localized(outage, "resolution_summary", "zh") == ""  # not a field (yet)
+    entry = AuditEntry.objects.filter(action="outage.translated").get()
+    assert entry.after == {"zh": {"cause_public": "一条光纤被挖断"}}
+    outage = outage_translate(actor="nmc", outage=outage, language="zh", texts={"title": ""})
+    assert outage.translations == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("en,ZH", "AMENDS_LANGUAGES: 'ZH' is not a lower-case language code"),
+        ("zh,vi", "AMENDS_LANGUAGES must include en"),
+    ],
+)
+def test_a_bad_languages_setting_stops_the_process_naming_it(value: str, message: str) -> None:
+    env = {**os.environ, "AMENDS_LANGUAGES": value, "DJANGO_SETTINGS_MODULE": "amends.settings"}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import amends.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert message in done.stderr
