@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client, override_settings
 
 from amends.comms import dispatch, preview
@@ -24,6 +27,7 @@ from amends.core.audit import AuditEntry
 from amends.core.errors import AmendsError
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
+from amends.core.tokens import token_create
 from amends.network.models import Customer
 from amends.outages.models import Outage
 from amends.outages.queries import localized
@@ -241,3 +245,65 @@ def test_a_bad_languages_setting_stops_the_process_naming_it(value: str, message
     )
     assert done.returncode != 0
     assert message in done.stderr
+
+
+def test_the_commander_gives_the_chinese_words_in_the_console_api_and_cli(
+    outage: Outage, client: Client
+) -> None:
+    nmc = staff_user_set(actor="t", username="nmc", role=Role.COMMANDER, password="pw-123456-x")
+    client.force_login(nmc)
+    page = client.get(f"/outages/{outage.reference}/").content.decode()
+    assert 'id="translation-zh"' in page and 'id="translation-vi"' in page
+    assert 'id="translation-ar"' not in page  # not served: nothing to translate into
+    posted = client.post(
+        f"/outages/{outage.reference}/translations/zh/",
+        {"tr-zh-title": ZH["title"], "tr-zh-cause_public": ZH["cause_public"]},
+    )
+    assert posted.status_code == 302
+    outage.refresh_from_db()
+    assert outage.translations == {"zh": {"title": ZH["title"], "cause_public": ZH["cause_public"]}}
+    refused = client.post(f"/outages/{outage.reference}/translations/ar/", {"tr-ar-title": "x"})
+    assert "is not a language customers are served in" in client.get(
+        refused["Location"]
+    ).content.decode().replace("&#x27;", "'")
+
+    token = token_create(
+        actor="t", name="nms", username="nmc", scopes=["outages:read", "outages:write"]
+    )[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    put = client.put(
+        f"/api/v1/outages/{outage.reference}/translations/vi",
+        data={"title": "Sự cố tổng đài Sydney", "cause_public": "đứt cáp quang"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert put.status_code == 200, put.content
+    assert put.json()["translations"]["vi"] == {
+        "title": "Sự cố tổng đài Sydney",
+        "cause_public": "đứt cáp quang",
+    }
+    unknown = client.put(
+        f"/api/v1/outages/{outage.reference}/translations/xx",
+        data={"title": "?"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert unknown.status_code == 400 and unknown.json()["field"] == "language"
+
+    out = StringIO()
+    call_command(
+        "outage",
+        "translate",
+        outage.reference,
+        "--language",
+        "zh",
+        "--summary",
+        ZH["public_summary"],
+        "--json",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue())["translations"]["zh"] == {
+        "public_summary": ZH["public_summary"]
+    }
+    actions = AuditEntry.objects.filter(action="outage.translated").values_list("actor", flat=True)
+    assert sorted(actions) == ["cli", "nmc", "token:nms"]  # each change audited, by whom
