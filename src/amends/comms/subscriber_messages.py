@@ -277,6 +277,8 @@ def outage_context(outage: Outage, language: str) -> dict[str, Any]:
         "areas": _areas(footprint, language),
         "services": [t(f"kind_{kind}") for kind in footprint.kinds],
         "scale": _SCALE[language].format(n=f"{outage.affected_services:,}", states=states),
+        "affected_services": outage.affected_services,
+        "states": list(footprint.states),
         "started_at": outage.started_at,
         "etr": outage.etr,
         "next_update_by": outage.next_update_by,
