@@ -307,3 +307,19 @@ def test_the_commander_gives_the_chinese_words_in_the_console_api_and_cli(
     }
     actions = AuditEntry.objects.filter(action="outage.translated").values_list("actor", flat=True)
     assert sorted(actions) == ["cli", "nmc", "token:nms"]  # each change audited, by whom
+
+
+def test_the_cli_and_api_previews_say_who_gets_english(
+    cleo: User, outage: Outage, client: Client
+) -> None:
+    notice = notice_create(actor=cleo, kind="acknowledge", audience="all_affected", outage=outage)
+    arabic = "ar: 1 recipient gets English (no Arabic templates)"
+    out = StringIO()
+    call_command("notice", "preview", str(notice.pk), stdout=out)
+    assert f"  in English: {arabic}" in out.getvalue().splitlines()
+    token = token_create(actor="t", name="crm", username="cleo", scopes=["outages:read"])[1]
+    found = client.get(
+        f"/api/v1/comms/notices/{notice.pk}/preview", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert arabic in found["english_fallbacks"]
+    assert found["by_language"]["ar"] == 1

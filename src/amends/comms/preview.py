@@ -201,6 +201,12 @@ def _render(notice: Notice, groups: list[_Group]) -> dict[_Group, Sample]:
     return samples
 
 
+def english_fallbacks(notice: Notice) -> list[Fallback]:
+    """Who would read English instead of their language if the notice were sent now."""
+    groups = [(g.channel, g.language, g.recipients) for g in _groups(notice)]
+    return languages.english_fallbacks(notice, groups)
+
+
 def notice_preview(notice: Notice) -> NoticePreview:
     """What sending the notice now would do; writes nothing."""
     counts = audiences.count_audience(notice)
