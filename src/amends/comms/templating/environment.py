@@ -40,7 +40,7 @@ _PATTERNS: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
         "short": ("EEE d MMM, h:mm a", "EEE d MMM, h:mm a"),
         "long": ("EEEE d MMMM 'at' h:mm a", "EEEE d MMMM 'at' h:mm a"),
-        "compact": ("h:mma d/M", "h:mma d/M"),
+        "compact": ("h:mma d/M", "h:mma d/M"),  # "3:30pm 27/4": every SMS character costs
     },
     "zh": {
         "short": ("M月d日（EEE）HH:mm", "M月d日（EEE）HH:mm"),
@@ -100,8 +100,6 @@ def _format_wall(moment: dt.datetime, language: str, style: str) -> str:
     text = format_datetime(moment, pattern, locale=locale)
     if locale.language == "vi":  # weekday names are lower case inside a sentence
         text = text.replace("Thứ", "thứ")
-    if style == "compact" and locale.language == "en":  # "3:30pm": every character costs
-        text = text.replace(" am", "am").replace(" pm", "pm")
     return text
 
 
