@@ -23,6 +23,8 @@ from amends.comms import dispatch, preview
 from amends.comms.inbound import receive_sms
 from amends.comms.models import Notice
 from amends.comms.services import notice_create, notice_submit
+from amends.comms.templating import scale_phrase
+from amends.comms.templating.rendering import render_part
 from amends.core.audit import AuditEntry
 from amends.core.errors import AmendsError
 from amends.core.roles import Role
@@ -323,3 +325,32 @@ def test_the_cli_and_api_previews_say_who_gets_english(
     ).json()
     assert arabic in found["english_fallbacks"]
     assert found["by_language"]["ar"] == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "about 812 services in VIC, WA | Mon 27 Apr, 3:30 pm | VIC and WA | $1,234.50"),
+        ("zh", "约 812 项服务（VIC、WA） | 4月27日（周一）15:30 | VIC和WA | 1,234.50澳元"),
+        ("vi", "khoảng 812 dịch vụ ở VIC, WA | 15:30 thứ Hai 27/4 | VIC và WA | 1.234,50 đô la Úc"),
+        # An operator's own template in a language we ship none in: CLDR's forms for it
+        # (the scale line is English there; outage.affected_services and outage.states let
+        # the template word it itself).
+        ("ko", "about 812 services in VIC, WA | 2026. 4. 27. 오후 3:30 | VIC 및 WA | AU$1,234.50"),
+    ],
+)
+def test_numbers_dates_lists_and_money_in_the_templates_language(
+    language: str, expected: str
+) -> None:
+    context = {
+        "time_zone": "Australia/Sydney",
+        "at": dt.datetime(2026, 4, 27, 15, 30, tzinfo=SYDNEY),
+        "states": ["VIC", "WA"],
+        "scale": scale_phrase(812, ["VIC", "WA"], language),
+        "amount": 1234.5,
+    }
+    source = "{{ scale }} | {{ at|datetime }} | {{ states|join_and }} | {{ amount|money }}"
+    text = render_part(
+        "text", source, channel="sms", language=language, context=context, origin="test"
+    )
+    assert text == expected
