@@ -7,6 +7,7 @@ secret key generated on first run and kept beside it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,20 @@ AMENDS_URGENT_HELP = env_str(
     "In an emergency call 000. Emergency calls work from any mobile with any network's signal; "
     "TTY users call 106.",
 )
+# The languages customers are served in: messages, keyword replies and translations of the
+# operator's own words. Each needs shipped templates (or the operator's own); customers in any
+# other language get English, and the notice preview says so.
+AMENDS_LANGUAGES = env_list("AMENDS_LANGUAGES", ["en", "zh", "vi"])
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+for _language in AMENDS_LANGUAGES:
+    if not _LANGUAGE_CODE.fullmatch(_language):
+        raise ConfigurationError(
+            f"AMENDS_LANGUAGES: {_language!r} is not a lower-case language code such as zh or vi"
+        )
+if "en" not in AMENDS_LANGUAGES:
+    raise ConfigurationError(
+        "AMENDS_LANGUAGES must include en: English is what every other language falls back to"
+    )
 # What one SMS segment costs, for the notice preview's estimate (cents).
 AMENDS_SMS_SEGMENT_COST_CENTS = env_int("AMENDS_SMS_SEGMENT_COST_CENTS", 8, minimum=0)
 # Dispatch: batch size, worker lease, retries with backoff, quiet hours cap, re-check interval.

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from datetime import datetime
 from itertools import chain
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja import Status as StatusResponse
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
-from amends.comms import audience, queries, services, surveys
+from amends.comms import audience, preview, queries, services, surveys
 from amends.comms.inbound import receive_sms
 from amends.comms.models import Notice
 from amends.core.errors import NotFound
@@ -55,6 +56,11 @@ class PreviewOut(Schema):
     by_language: dict[str, int]
     by_priority: dict[int, int]
     unreachable: dict[str, int]
+    english_fallbacks: list[str] = Field(
+        default_factory=list,
+        description="who would read English instead of their language, and why, e.g. "
+        "'ar: 312 recipients get English (no Arabic templates)'",
+    )
 
 
 class ProgressOut(Schema):
@@ -127,7 +133,9 @@ def create_notice(request: HttpRequest, body: NoticeIn) -> Any:
 )
 def preview_notice(request: HttpRequest, notice_id: int) -> Any:
     caller(request).require(READ)
-    return audience.count_audience(_notice(notice_id))
+    notice = _notice(notice_id)
+    english = [str(fallback) for fallback in preview.english_fallbacks(notice)]
+    return {**dataclasses.asdict(audience.count_audience(notice)), "english_fallbacks": english}
 
 
 @router.post(

@@ -28,6 +28,8 @@ from amends.comms.models import (
 )
 from amends.comms.outbound import outbound_message
 from amends.outages.models import Impact, Outage
+from amends.outages.queries import localized, primary_language
+from amends.statuspage.strings import STRINGS, Strings
 
 Deferred = tuple[Delivery, datetime]
 
@@ -111,8 +113,7 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
     affected = customer_impacts(deliveries)
     overrides = operator_templates(deliveries)
     extra = recipient_context(deliveries)  # other apps' per-customer facts, one query each
-    notices = {d.notice_id: d.notice for d in deliveries}
-    shared = {notice_id: _shared_context(notice) for notice_id, notice in notices.items()}
+    shared: dict[tuple[int, str], SharedContext] = {}  # per notice × language worded in
     for delivery in deliveries:
         # Only customers' deliveries are left (a delivery has exactly one recipient).
         assert delivery.customer_id is not None
@@ -125,20 +126,21 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
         if wait is not None:
             prepared.deferred.append((delivery, wait))
             continue
+        language = served_language(delivery.language)
+        override = pick_template(overrides, delivery.notice.kind, delivery.channel, language)
+        worded_in = templating.template_language(
+            delivery.notice.kind, delivery.channel, language, override
+        )
+        key = (delivery.notice_id, worded_in)
+        if key not in shared:
+            shared[key] = _shared_context(delivery.notice, worded_in)
         context = _with_recipient(
-            shared[delivery.notice_id], customer, affected.get(delivery.customer_id, NO_IMPACT)
+            shared[key], customer, affected.get(delivery.customer_id, NO_IMPACT)
         )
         context.update(extra.get((delivery.notice_id, delivery.customer_id), {}))
-        override = pick_template(
-            overrides, delivery.notice.kind, delivery.channel, delivery.language
-        )
         try:
             rendered = templating.render(
-                delivery.notice.kind,
-                delivery.channel,
-                delivery.language,
-                context,
-                override=override,
+                delivery.notice.kind, delivery.channel, language, context, override=override
             )
         except (templating.MissingTemplate, templating.TemplateProblem) as exc:
             prepared.unrenderable.append((delivery, str(exc)))
@@ -222,9 +224,10 @@ class CustomerImpact:
     """One customer's own view of the outage."""
 
     areas: list[str]
-    products: list[str]
+    products: list[str]  # the products' own names (English)
     started_at: datetime | None
     restored_at: datetime | None  # when their last open window closed; None while out
+    kinds: list[str] = field(default_factory=list)  # the products' kinds, worded per language
 
 
 NO_IMPACT = CustomerImpact([], [], None, None)
@@ -246,7 +249,8 @@ def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact
     where, params = id_in("i.customer_id", list(customers))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.customer_id, s.locality, p.name, i.window_start, i.window_end "  # noqa: S608
+            "SELECT i.customer_id, s.locality, p.name, p.kind, i.window_start, "  # noqa: S608
+            "i.window_end "
             "FROM outages_impact i JOIN network_service s ON s.id = i.service_id "
             "JOIN network_product p ON p.id = s.product_id "
             f"WHERE i.outage_id = %s AND {where}",
@@ -255,11 +259,13 @@ def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact
         rows = cursor.fetchall()
     areas: dict[int, set[str]] = defaultdict(set)
     products: dict[int, set[str]] = defaultdict(set)
+    kinds: dict[int, set[str]] = defaultdict(set)
     starts: dict[int, list[datetime]] = defaultdict(list)
     ends: dict[int, list[datetime | None]] = defaultdict(list)
-    for customer_id, locality, product, start, end in rows:
+    for customer_id, locality, product, kind, start, end in rows:
         areas[customer_id].add(locality.title())
         products[customer_id].add(product)
+        kinds[customer_id].add(kind)
         starts[customer_id].append(moment(start))
         ends[customer_id].append(None if end is None else moment(end))
     details = {}
@@ -271,6 +277,7 @@ def _impacts_in(outage_id: int, customers: set[int]) -> dict[int, CustomerImpact
             sorted(products[customer_id]),
             min(starts[customer_id], default=None),
             None if still_out else max(closed),
+            sorted(kinds[customer_id]),
         )
     return details
 
@@ -295,23 +302,28 @@ def operator_templates(deliveries: list[Delivery]) -> dict[tuple[str, str, str],
     return found
 
 
-def _scale(outage: Outage) -> str:
-    states = sorted(
+def served_language(tag: str) -> str:
+    """The customer's language tag if the operator serves it (AMENDS_LANGUAGES), else
+    English: a language nobody wrote templates or translations for is never half-served."""
+    return tag if primary_language(tag) in settings.AMENDS_LANGUAGES else "en"
+
+
+def _states(outage: Outage) -> list[str]:
+    return sorted(
         set(
             Impact.objects.filter(outage=outage)
             .values_list("service__state", flat=True)
             .distinct()[:9]
         )
     )
-    where = f" in {', '.join(states)}" if states else ""
-    return f"about {outage.affected_services:,} services{where}"
 
 
 def message_context(
-    notice: Notice, customer: Recipient, affected: CustomerImpact = NO_IMPACT
+    notice: Notice, customer: Recipient, affected: CustomerImpact = NO_IMPACT, language: str = "en"
 ) -> dict[str, Any]:
-    """The template variables (templating.VARIABLES) for one customer."""
-    return _with_recipient(_shared_context(notice), customer, affected)
+    """The template variables (templating.VARIABLES) for one customer, the outage's words
+    in ``language``, the language the message is worded in (templating.template_language)."""
+    return _with_recipient(_shared_context(notice, language), customer, affected)
 
 
 @dataclass(frozen=True)
@@ -322,9 +334,11 @@ class SharedContext:
     outage: dict[str, Any] | None  # the outage's own facts; None for a notice without one
     started_at: datetime | None  # when the outage started, for customers with no window
     notice: Notice
+    language: str = "en"  # the language the message is worded in
 
 
-def _shared_context(notice: Notice) -> SharedContext:
+def _shared_context(notice: Notice, language: str) -> SharedContext:
+    """What every recipient reading the notice in ``language`` is told alike."""
     outage = notice.outage
     site = settings.SITE_URL
     variables: dict[str, Any] = {
@@ -341,21 +355,55 @@ def _shared_context(notice: Notice) -> SharedContext:
         "outage_url": f"{site}/status/",
     }
     if outage is None:
-        return SharedContext(variables, None, None, notice)
+        return SharedContext(variables, None, None, notice, language)
     variables["outage_url"] = f"{site}/status/{outage.reference}/"
+    states = _states_cached(outage)
     facts = {
         "reference": outage.reference,
-        "title": outage.title,
-        "summary": outage.public_summary,
+        "title": localized(outage, "title", language),
+        "summary": localized(outage, "public_summary", language),
         # A phrase completing "likely caused by …": no full stop of its own.
-        "cause": outage.cause_public.strip().rstrip("."),
+        "cause": localized(outage, "cause_public", language).strip().rstrip(".。"),
         "etr": outage.etr,
         "next_update_by": outage.next_update_by,
-        "scale": _scale_cached(outage),
-        "status": outage.get_status_display().lower(),
-        "classification": outage.get_classification_display().lower(),
+        "affected_services": outage.affected_services,
+        "states": states,
+        "scale": templating.scale_phrase(outage.affected_services, states, language),
+        "status": _status_words(outage, language),
+        "classification": _CLASSIFICATION_WORDS.get(primary_language(language), {}).get(
+            outage.classification, outage.get_classification_display().lower()
+        ),
     }
-    return SharedContext(variables, facts, outage.started_at, notice)
+    return SharedContext(variables, facts, outage.started_at, notice, language)
+
+
+# The regulator's classes in the languages we ship (English: the model's own labels).
+_CLASSIFICATION_WORDS = {
+    "zh": {"major": "重大中断", "significant_local": "重大局部中断", "local": "局部中断"},
+    "vi": {
+        "major": "sự cố lớn",
+        "significant_local": "sự cố cục bộ nghiêm trọng",
+        "local": "sự cố cục bộ",
+    },
+}
+
+
+def _status_words(outage: Outage, language: str) -> str:
+    """Where we are, in words: the status page's own words in zh and vi."""
+    primary = primary_language(language)
+    if primary in STRINGS and primary != "en":
+        return Strings(primary)(f"status_{outage.status}")
+    return outage.get_status_display().lower()
+
+
+def _service_words(affected: CustomerImpact, language: str) -> list[str]:
+    """The customer's affected services: the products' names in English, the status
+    page's words for their kinds in zh and vi (a product name is the operator's English)."""
+    primary = primary_language(language)
+    if primary == "en" or primary not in STRINGS:
+        return affected.products
+    words = Strings(primary)
+    return list(dict.fromkeys(words(f"kind_{kind}") for kind in affected.kinds))
 
 
 def _with_recipient(
@@ -375,7 +423,7 @@ def _with_recipient(
         context["outage"] = {
             **shared.outage,
             "areas": affected.areas,
-            "services": affected.products,
+            "services": _service_words(affected, shared.language),
             "started_at": affected.started_at or shared.started_at,
             "restored_at": affected.restored_at,
         }
@@ -396,11 +444,12 @@ def _personal_links(notice: Notice, customer_id: int) -> dict[str, str]:
     }
 
 
-_SCALE_CACHE: dict[tuple[int, int], str] = {}
+_STATES_CACHE: dict[tuple[int, int], list[str]] = {}
 
 
-def _scale_cached(outage: Outage) -> str:
+def _states_cached(outage: Outage) -> list[str]:
+    """The outage's states, read once per size of the outage (a batch renders thousands)."""
     key = (outage.pk, outage.affected_services)
-    if key not in _SCALE_CACHE:
-        _SCALE_CACHE[key] = _scale(outage)
-    return _SCALE_CACHE[key]
+    if key not in _STATES_CACHE:
+        _STATES_CACHE[key] = _states(outage)
+    return _STATES_CACHE[key]

@@ -7,7 +7,6 @@ its confirmation), so an old reply cannot re-subscribe a number that changed han
 from __future__ import annotations
 
 import re
-import zoneinfo
 from dataclasses import dataclass
 
 import phonenumbers
@@ -15,11 +14,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from amends.comms import subscriber_messages, subscribers
+from amends.comms import replies, subscriber_messages, subscribers
 from amends.comms.models import InboundMessage, Keyword, Subscriber
 from amends.core import audit
 from amends.network.models import Customer
 from amends.outages.models import Impact, Outage
+from amends.outages.queries import localized
 from amends.outages.services import outage_still_out
 
 _KEYWORDS = {
@@ -76,15 +76,15 @@ def _current_outage(customer: Customer) -> tuple[Outage | None, bool]:
 
 def _status_reply(customer: Customer | None, outage: Outage | None, affected: bool) -> str:
     page = f"{settings.SITE_URL}/status/"
+    language = replies.reply_language(customer.language if customer else None)
     if customer is None or outage is None or not affected:
-        return f"We don't know of an outage affecting your services right now. Updates: {page}"
-    zone = zoneinfo.ZoneInfo(customer.time_zone)
-    when = (
-        outage.etr.astimezone(zone).strftime("%a %d %b %H:%M") if outage.etr else ("not yet known")
-    )
-    return (
-        f"{outage.title}: your service is still affected. Expected back: {when}. "
-        f"Updates: {page}{outage.reference}/"
+        return replies.reply("no_outage", language, page=page)
+    return replies.reply(
+        "status",
+        language,
+        title=localized(outage, "title", language),
+        when=replies.reply_when(outage.etr, language, customer.time_zone),
+        url=f"{page}{outage.reference}/",
     )
 
 
@@ -125,6 +125,7 @@ def _receive_sms(*, sender: str, text: str, provider_id: str) -> InboundResult:
     keyword = keyword_of(text)
     outage, affected = _current_outage(customer) if customer else (None, False)
     reply = ""
+    language = replies.reply_language(customer.language if customer else None)
     if keyword == Keyword.STATUS:
         reply = _status_reply(customer, outage, affected)
     elif keyword in (Keyword.STOP, Keyword.START) and customer is not None:
@@ -137,22 +138,17 @@ def _receive_sms(*, sender: str, text: str, provider_id: str) -> InboundResult:
             before={"consent_sms": customer.consent_sms},
             after={"consent_sms": consent},
         )
-        reply = (
-            "You will get outage texts from us again."
-            if consent
-            else "You won't get outage texts from us any more. Reply START to get them again."
-        )
+        reply = replies.reply("start" if consent else "stop", language)
         if not consent:
             subscribers.unsubscribe_number(number)
     elif keyword == Keyword.STOP and subscribers.unsubscribe_number(number):
-        reply = "You won't get status texts from us any more."
+        reply = replies.reply("stop_subscriber", language)
     elif keyword == Keyword.CONFIRM:
         reply = _confirm_reply(subscribers.confirm_by_reply(number))
     elif keyword == Keyword.STILL_OUT and customer is not None and outage is not None:
         reopened = outage_still_out(actor=f"sms:{number}", outage=outage, customer_id=customer.pk)
         reply = (
-            "Sorry your service is still out. We've told the team fixing it and will "
-            "keep you updated."
+            replies.reply("still_out", language)
             if reopened
             else _status_reply(customer, outage, affected)
         )

@@ -20,9 +20,10 @@ from django.db import connection
 from django.db.models import Count
 
 from amends.comms import audience as audiences
-from amends.comms import content, queries, templating
+from amends.comms import content, languages, queries, templating
 from amends.comms.channels.registry import channel_for
 from amends.comms.context_providers import recipient_context
+from amends.comms.languages import Fallback
 from amends.comms.models import (
     Capability,
     Delivery,
@@ -91,6 +92,8 @@ class NoticePreview:
     segment_cost_cents: int
     send_seconds: float
     samples: list[Sample] = field(default_factory=list)
+    # Recipients who get English (or the outage's own words in English), by language and why.
+    fallbacks: list[Fallback] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -159,23 +162,27 @@ def _render(notice: Notice, groups: list[_Group]) -> dict[_Group, Sample]:
         for group in groups
     }
     affected = content.customer_impacts(list(rows.values()))
-    overrides = content.operator_templates(list(rows.values()))
+    overrides = content.operator_templates(
+        [
+            Delivery(notice=notice, channel=g.channel, language=content.served_language(g.language))
+            for g in groups
+        ]
+    )
     extra = recipient_context(rows.values())  # e.g. a credit notice's own amounts
     samples = {}
     for group, row in rows.items():
         customer = customers[group.customer_id]
         label = _CHANNEL_LABELS.get(group.channel, group.channel)
+        language = content.served_language(row.language)
+        override = content.pick_template(overrides, notice.kind, row.channel, language)
+        worded_in = templating.template_language(notice.kind, row.channel, language, override)
         context = content.message_context(
-            notice, customer, affected.get(customer.pk, content.NO_IMPACT)
+            notice, customer, affected.get(customer.pk, content.NO_IMPACT), worded_in
         )
         context.update(extra.get((notice.pk, customer.pk), {}))
         try:
             rendered = templating.render(
-                notice.kind,
-                row.channel,
-                row.language,
-                context,
-                override=content.pick_template(overrides, notice.kind, row.channel, row.language),
+                notice.kind, row.channel, language, context, override=override
             )
         except (templating.MissingTemplate, templating.TemplateProblem) as error:
             samples[group] = Sample(row.channel, label, customer, row.language, error=str(error))
@@ -192,6 +199,12 @@ def _render(notice: Notice, groups: list[_Group]) -> dict[_Group, Sample]:
             sms=sms,
         )
     return samples
+
+
+def english_fallbacks(notice: Notice) -> list[Fallback]:
+    """Who would read English instead of their language if the notice were sent now."""
+    groups = [(g.channel, g.language, g.recipients) for g in _groups(notice)]
+    return languages.english_fallbacks(notice, groups)
 
 
 def notice_preview(notice: Notice) -> NoticePreview:
@@ -233,6 +246,9 @@ def notice_preview(notice: Notice) -> NoticePreview:
         segment_cost_cents=cost,
         send_seconds=max((line.seconds for line in channels), default=0.0),
         samples=[rendered[group] for group in sample_groups],
+        fallbacks=languages.english_fallbacks(
+            notice, [(g.channel, g.language, g.recipients) for g in groups]
+        ),
     )
 
 

@@ -58,6 +58,7 @@ from amends.comms.subscribers import confirm_token, current_unsubscribe_token, s
 from amends.core import audit
 from amends.core.db import allow_bulk_memory
 from amends.outages.models import OPEN_STATUSES, Outage, Update, Visibility
+from amends.outages.queries import localized
 from amends.statuspage.queries import PublicFootprint, public_footprint
 from amends.statuspage.strings import Strings
 
@@ -268,14 +269,16 @@ def outage_context(outage: Outage, language: str) -> dict[str, Any]:
     states = t.list_sep.join(footprint.states) or "—"
     return {
         "reference": outage.reference,
-        "title": outage.title,
-        "summary": outage.public_summary,
-        "cause": outage.cause_public.strip().rstrip("."),
+        "title": localized(outage, "title", language),
+        "summary": localized(outage, "public_summary", language),
+        "cause": localized(outage, "cause_public", language).strip().rstrip(".。"),
         "status": t(f"status_{outage.status}"),
         "is_open": outage.status in OPEN_STATUSES,
         "areas": _areas(footprint, language),
         "services": [t(f"kind_{kind}") for kind in footprint.kinds],
         "scale": _SCALE[language].format(n=f"{outage.affected_services:,}", states=states),
+        "affected_services": outage.affected_services,
+        "states": list(footprint.states),
         "started_at": outage.started_at,
         "etr": outage.etr,
         "next_update_by": outage.next_update_by,

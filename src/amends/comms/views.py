@@ -19,7 +19,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from amends.comms import audience_providers, forms, preview, services, surveys
+from amends.comms import (
+    audience_providers,
+    content,
+    forms,
+    languages,
+    preview,
+    services,
+    surveys,
+)
 from amends.comms.models import Audience, Capability, Notice, NoticeKind, NoticeStatus
 from amends.core.errors import AmendsError
 from amends.core.permissions import role_required
@@ -174,8 +182,8 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 
 def language_name(tag: str) -> str:
-    name = LANGUAGE_NAMES.get(tag.split("-")[0].lower())
-    return f"{name} ({tag})" if name else tag
+    name = LANGUAGE_NAMES.get(tag.split("-")[0].lower()) or languages.language_name(tag)
+    return f"{name} ({tag})" if name != tag else tag
 
 
 def _preview_context(found: preview.NoticePreview) -> dict[str, Any]:
@@ -203,7 +211,10 @@ def _preview_context(found: preview.NoticePreview) -> dict[str, Any]:
     return {
         "preview": found,
         "channels": channels,
-        "languages": [(tag, language_name(tag), n) for tag, n in found.languages],
+        "languages": [
+            (tag, language_name(tag), n, content.served_language(tag) == tag)
+            for tag, n in found.languages
+        ],
         "unreachable_total": sum(found.counts.unreachable.values()),
         "send_time": duration_words(found.send_seconds),
         "sms_lines": sms_lines,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja import Status as StatusResponse
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
 
 from amends.api.auth import caller
 from amends.core.roles import Role
@@ -91,6 +92,9 @@ class OutageOut(Schema):
 
 class OutageDetail(OutageOut):
     cause_internal: str
+    translations: dict[str, dict[str, str]] = Field(
+        description='The public words in other languages, e.g. {"zh": {"title": …}}'
+    )
     scope: list[ScopeOut]
     updates: list[UpdateOut]
 
@@ -162,6 +166,17 @@ class RestoreIn(Schema):
 
 class ScopeAddIn(Schema):
     scope: list[ScopeIn]
+
+
+class TranslationIn(Schema):
+    """One language's words; what is blank or left out is said in English."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""
+    public_summary: str = ""
+    cause_public: str = ""
+    resolution_summary: str = ""
 
 
 @router.get("", response=list[OutageOut], summary="List outages, newest first")
@@ -276,4 +291,16 @@ def restore(request: HttpRequest, reference: str, body: RestoreIn) -> Any:
         item_ids=body.scope_item_ids,
         at=aware(body.at),
         message=body.message,
+    )
+
+
+@router.put(
+    "/{reference}/translations/{language}",
+    response=OutageDetail,
+    summary="Set the title, summary and cause in another language (replaces that language's)",
+)
+def translate(request: HttpRequest, reference: str, language: str, body: TranslationIn) -> Any:
+    actor, outage = _changer(request, reference)
+    return services.outage_translate(
+        actor=actor, outage=outage, language=language, texts=body.model_dump()
     )

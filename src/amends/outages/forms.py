@@ -246,6 +246,23 @@ class EtrForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500)
 
 
+class TranslationForm(forms.Form):
+    """The outage's public words in one other language; blank fields are said in English."""
+
+    title = forms.CharField(max_length=200, required=False)
+    public_summary = forms.CharField(
+        label="Public summary", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    cause_public = forms.CharField(
+        label="Cause (public)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    resolution_summary = forms.CharField(
+        label="What happened (once restored)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class UpdateForm(forms.Form):
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(

@@ -41,6 +41,9 @@ class Outage(models.Model):
     public_summary = models.TextField(blank=True)
     cause_public = models.TextField(blank=True, help_text="What we tell customers.")
     cause_internal = models.TextField(blank=True)
+    # The operator's public words in other languages, e.g. {"zh": {"title": …, "cause_public":
+    # …}}; what is missing is said in English (queries.localized).
+    translations = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVESTIGATING)
     severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.MAJOR)
     classification = models.CharField(

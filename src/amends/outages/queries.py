@@ -83,3 +83,36 @@ def outage_by_reference(reference: str) -> Outage:
 
 def open_outages() -> QuerySet[Outage]:
     return Outage.objects.filter(status__in=OPEN_STATUSES)
+
+
+# The operator's public words an outage may carry in other languages (Outage.translations).
+TRANSLATABLE = ("title", "public_summary", "cause_public", "resolution_summary")
+
+
+def primary_language(tag: str) -> str:
+    """A tag's primary language, the key translations are kept under: zh-Hans-AU → zh."""
+    return tag.replace("_", "-").split("-")[0].lower()
+
+
+def localized(outage: Outage, field: str, language: str) -> str:
+    """The outage's ``field`` in ``language`` if the operator gave it, else its base (English)
+    text; "" for a field the model does not have (yet), so new fields need no change here."""
+    given = (outage.translations or {}).get(primary_language(language), {})
+    text = given.get(field, "") if isinstance(given, dict) else ""
+    if isinstance(text, str) and text.strip():
+        return text
+    return str(getattr(outage, field, "") or "")
+
+
+def untranslated(outage: Outage, language: str) -> list[str]:
+    """The free-text fields the outage has in English but not in ``language``: what a
+    customer in that language would read in English."""
+    if primary_language(language) == "en":
+        return []
+    given = (outage.translations or {}).get(primary_language(language), {})
+    return [
+        field
+        for field in TRANSLATABLE
+        if str(getattr(outage, field, "") or "").strip()
+        and not (isinstance(given, dict) and str(given.get(field, "")).strip())
+    ]

@@ -17,6 +17,11 @@ urlpatterns = [
     path("<str:reference>/restore/", views.outage_restore, name="restore"),
     path("<str:reference>/scope/", views.outage_add_scope, name="scope-add"),
     path(
+        "<str:reference>/translations/<str:language>/",
+        views.outage_translate,
+        name="translate",
+    ),
+    path(
         "<str:reference>/scope/<int:item_id>/remove/",
         views.outage_remove_scope,
         name="scope-remove",

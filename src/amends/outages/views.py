@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from amends.comms import languages
 from amends.core.errors import AmendsError, NotFound
 from amends.core.permissions import role_required
 from amends.core.roles import Role, has_role
@@ -161,8 +163,23 @@ def outage_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "update_form": forms.UpdateForm(prefix="update"),
             "restore_form": forms.RestoreForm(prefix="restore"),
             "scope_form": forms.ScopeRowForm(prefix="scope-0"),
+            "translation_forms": _translation_forms(outage),
         }
     return render(request, "outages/detail.html", context)
+
+
+def _translation_forms(outage: Outage) -> list[tuple[str, str, Form]]:
+    """(language, its name, the form with what it has) for each served language but English."""
+    given = outage.translations or {}
+    return [
+        (
+            language,
+            languages.language_name(language),
+            forms.TranslationForm(initial=given.get(language, {}), prefix=f"tr-{language}"),
+        )
+        for language in settings.AMENDS_LANGUAGES
+        if language != "en"
+    ]
 
 
 def _act(
@@ -285,3 +302,16 @@ def outage_remove_scope(request: HttpRequest, reference: str, item_id: int) -> H
         return f"Scope line removed: {gone:,} services no longer affected."
 
     return _act(request, reference, Form(request.POST), act)
+
+
+@login_required
+@role_required(*COMMANDERS)
+@require_POST
+def outage_translate(request: HttpRequest, reference: str, language: str) -> HttpResponse:
+    def act(outage: Outage, data: dict[str, object]) -> str:
+        texts = {name: str(value) for name, value in data.items()}
+        services.outage_translate(actor=request.user, outage=outage, language=language, texts=texts)
+        return f"Saved the words in {languages.language_name(language)}."
+
+    form = forms.TranslationForm(request.POST, prefix=f"tr-{language}")
+    return _act(request, reference, form, act)

@@ -33,6 +33,7 @@ SMS cost
 
 from __future__ import annotations
 
+from amends.comms.templating.environment import format_and, scale_phrase
 from amends.comms.templating.rendering import (
     PARTS,
     MissingTemplate,
@@ -41,6 +42,7 @@ from amends.comms.templating.rendering import (
     TemplateProblem,
     default_sources,
     render,
+    template_language,
 )
 from amends.comms.templating.sms import SmsInfo, sms_info
 from amends.comms.templating.validation import validate
@@ -63,9 +65,12 @@ __all__ = [
     "SmsInfo",
     "TemplateProblem",
     "default_sources",
+    "format_and",
     "greeting_name",
     "render",
     "sample_context",
+    "scale_phrase",
     "sms_info",
+    "template_language",
     "validate",
 ]

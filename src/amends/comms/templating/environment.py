@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal
 from jinja2 import FileSystemLoader, StrictUndefined, Template, pass_context
 from jinja2.exceptions import TemplateRuntimeError
 from jinja2.runtime import Context
@@ -28,61 +31,93 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 # Where a from_string template's own lines show up in a traceback Jinja has rewritten.
 SOURCE_FILENAME = "<template>"
 
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_EN_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_ZH_DAYS = ("一", "二", "三", "四", "五", "六", "日")
-_VI_DAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
-
-
-def _when_en(moment: dt.datetime, style: str) -> str:
-    clock = f"{moment.hour % 12 or 12}:{moment.minute:02d}"
-    noon = "am" if moment.hour < 12 else "pm"
-    day, month = _EN_DAYS[moment.weekday()], _EN_MONTHS[moment.month - 1]
-    if style == "long":
-        return f"{day} {moment.day} {month} at {clock} {noon}"
-    if style == "compact":
-        return f"{clock}{noon} {moment.day}/{moment.month}"
-    return f"{day[:3]} {moment.day} {month[:3]}, {clock} {noon}"
-
-
-def _when_zh(moment: dt.datetime, style: str) -> str:
-    day = _ZH_DAYS[moment.weekday()]
-    if style == "long":  # "4月27日星期一15点30分": how a Chinese voice reads a time aloud
-        minutes = f"{moment.minute}分" if moment.minute else ""
-        return f"{moment.month}月{moment.day}日星期{day}{moment.hour}点{minutes}"
-    if style == "compact":
-        return f"{moment.month}月{moment.day}日{moment.hour}:{moment.minute:02d}"
-    return f"{moment.month}月{moment.day}日（周{day}）{moment.hour:02d}:{moment.minute:02d}"
-
-
-def _when_vi(moment: dt.datetime, style: str) -> str:
-    day = _VI_DAYS[moment.weekday()]
-    if style == "long":  # "15 giờ 30, thứ Hai ngày 27 tháng 4"
-        minutes = f" {moment.minute}" if moment.minute else ""
-        return f"{moment.hour} giờ{minutes}, {day} ngày {moment.day} tháng {moment.month}"
-    if style == "compact":
-        return f"{moment.hour}:{moment.minute:02d} {moment.day}/{moment.month}"
-    return f"{moment.hour:02d}:{moment.minute:02d} {day} {moment.day}/{moment.month}"
-
-
-_WHEN: dict[str, Callable[[dt.datetime, str], str]] = {
-    "en": _when_en,
-    "zh": _when_zh,
-    "vi": _when_vi,
+# Babel's locale for each language we ship templates in; any other language an operator
+# writes a template in gets its own CLDR locale, else Australian English.
+_LOCALES = {"en": "en_AU", "zh": "zh_Hans", "vi": "vi"}
+# CLDR patterns for the three styles (a second pattern: when the minute is zero), chosen to
+# read well in a message: "Mon 27 Apr, 3:30 pm", "4月27日（周一）15:30", "15:30 thứ Hai 27/4".
+_PATTERNS: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "short": ("EEE d MMM, h:mm a", "EEE d MMM, h:mm a"),
+        "long": ("EEEE d MMMM 'at' h:mm a", "EEEE d MMMM 'at' h:mm a"),
+        "compact": ("h:mma d/M", "h:mma d/M"),  # "3:30pm 27/4": every SMS character costs
+    },
+    "zh": {
+        "short": ("M月d日（EEE）HH:mm", "M月d日（EEE）HH:mm"),
+        # how a Chinese voice reads a time aloud: "4月27日星期一15点30分"
+        "long": ("M月d日EEEEH点m分", "M月d日EEEEH点"),
+        "compact": ("M月d日H:mm", "M月d日H:mm"),
+    },
+    "vi": {
+        "short": ("HH:mm EEEE d/M", "HH:mm EEEE d/M"),
+        "long": ("H 'giờ' m, EEEE 'ngày' d 'tháng' M", "H 'giờ', EEEE 'ngày' d 'tháng' M"),
+        "compact": ("H:mm d/M", "H:mm d/M"),
+    },
 }
-# Last word before the final item of a list, and the separator before the others.
-_AND: dict[str, tuple[str, str]] = {"en": (", ", " and "), "zh": ("、", "和"), "vi": (", ", " và ")}
+# Other locales (an operator's own template in, say, Arabic): CLDR's date and time forms.
+_CLDR_STYLES = {
+    "short": ("medium", "short"),
+    "long": ("full", "short"),
+    "compact": ("short", "short"),
+}
+# Amounts of Australian dollars where CLDR's "AU$1,234.50" would read oddly to a customer.
+_MONEY_WORDS = {"zh": "{}澳元", "vi": "{} đô la Úc"}
+
+
+@lru_cache(maxsize=64)
+def babel_locale(language: str) -> Locale:
+    """The CLDR locale for a language tag's primary subtag; Australian English if unknown."""
+    primary = language.replace("_", "-").split("-")[0].lower()
+    try:
+        return Locale.parse(_LOCALES.get(primary, primary))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(_LOCALES["en"])
 
 
 def formatting_language(context: Context) -> str:
     """The language whose date, list and money forms a filter uses: the template's own
-    (``render`` puts it in the context), by primary subtag; English for any other."""
-    tag = str(context.get("language") or "en")
-    primary = tag.split("-")[0].lower()
-    return primary if primary in _WHEN else "en"
+    (``render`` puts it in the context)."""
+    return str(context.get("language") or "en")
+
+
+def format_moment(moment: dt.datetime, language: str, style: str = "short") -> str:
+    """A moment (already in the recipient's zone) in the language's words, through Babel."""
+    # By wall-clock time: aware datetimes in different zones compare (and hash) equal.
+    return _format_wall(moment.replace(tzinfo=None), language, style)
+
+
+@lru_cache(maxsize=4096)
+def _format_wall(moment: dt.datetime, language: str, style: str) -> str:
+    """Cached: a mass send prints the same few moments for thousands of recipients."""
+    locale = babel_locale(language)
+    patterns = _PATTERNS.get(locale.language)
+    if patterns is None:
+        date_style, time_style = _CLDR_STYLES[style]
+        date = format_date(moment, date_style, locale=locale)
+        return f"{date} {format_time(moment, time_style, locale=locale)}"
+    with_minutes, on_the_hour = patterns[style]
+    pattern = with_minutes if moment.minute else on_the_hour
+    text = format_datetime(moment, pattern, locale=locale)
+    if locale.language == "vi":  # weekday names are lower case inside a sentence
+        text = text.replace("Thứ", "thứ")
+    return text
+
+
+def format_and(words: list[str], language: str) -> str:
+    """A list as words in the language: "a, b and c", "a、b和c", "a, b và c"."""
+    return _format_and(tuple(words), language)
+
+
+@lru_cache(maxsize=4096)
+def _format_and(words: tuple[str, ...], language: str) -> str:
+    if len(words) < 2:
+        return "".join(words)
+    return format_list(list(words), locale=babel_locale(language))
+
+
+def format_count(number: int, language: str) -> str:
+    """A whole number with the language's grouping: 52,000 (en, zh), 52.000 (vi)."""
+    return format_decimal(number, locale=babel_locale(language))
 
 
 @pass_context
@@ -105,7 +140,7 @@ def datetime_filter(context: Context, value: object, style: str = "short") -> st
         zone = ZoneInfo(str(zone_name))
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise TemplateRuntimeError(f"unknown time zone {zone_name!r}") from error
-    return _WHEN[formatting_language(context)](value.astimezone(zone), style)
+    return format_moment(value.astimezone(zone), formatting_language(context), style)
 
 
 @pass_context
@@ -113,11 +148,7 @@ def join_and(context: Context, items: object) -> str:
     """["a", "b", "c"] → "a, b and c" (en), "a、b和c" (zh), "a, b và c" (vi)."""
     if isinstance(items, str) or not isinstance(items, list | tuple):
         raise TemplateRuntimeError(f"join_and needs a list, got {type(items).__name__}")
-    words = [str(item) for item in items]
-    separator, last = _AND[formatting_language(context)]
-    if len(words) < 2:
-        return "".join(words)
-    return separator.join(words[:-1]) + last + words[-1]
+    return format_and([str(item) for item in items], formatting_language(context))
 
 
 @pass_context
@@ -127,13 +158,33 @@ def money(context: Context, amount: object) -> str:
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int | float):
         raise TemplateRuntimeError(f"money needs a number of dollars, got {amount!r}")
     cents = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign, digits = ("-" if cents < 0 else ""), f"{abs(cents):,.2f}"
-    language = formatting_language(context)
-    if language == "zh":
-        return f"{sign}{digits}澳元"
-    if language == "vi":
-        return f"{sign}{digits.translate(str.maketrans(',.', '.,'))} đô la Úc"
-    return f"{sign}${digits}"
+    locale = babel_locale(formatting_language(context))
+    words = _MONEY_WORDS.get(locale.language)
+    if words is None:
+        return format_currency(cents, "AUD", locale=locale)
+    return words.format(format_decimal(cents, format="#,##0.00", locale=locale))
+
+
+# How each language says the scale line: with the states, without, and how states are listed
+# (English messages have always said "in VIC, WA").
+_SCALE: dict[str, tuple[str, str, str]] = {
+    "en": ("about {count} services in {states}", "about {count} services", ", "),
+    "zh": ("约 {count} 项服务（{states}）", "约 {count} 项服务", "、"),
+    "vi": ("khoảng {count} dịch vụ ở {states}", "khoảng {count} dịch vụ", ", "),
+}
+
+
+def scale_phrase(count: int, states: list[str], language: str) -> str:
+    """``outage.scale`` in a language we ship templates in (English for any other):
+    "about 812 services in VIC, WA", "约 812 项服务（VIC、WA）"."""
+    primary = babel_locale(language).language
+    if primary not in _SCALE:
+        primary = "en"
+    with_states, without, separator = _SCALE[primary]
+    number = format_count(count, primary)
+    if not states:
+        return without.format(count=number)
+    return with_states.format(count=number, states=separator.join(states))
 
 
 def _refuse_none(value: object) -> object:

@@ -179,6 +179,19 @@ def _default_plan(kind: str, channel: str, language: str) -> _Plan:
     return _plan(used, f"default {used}/{kind}/{channel}", channel, sources)
 
 
+def template_language(
+    kind: str, channel: str, language: str, override: MessageTemplate | None = None
+) -> str:
+    """The language a message will be worded in: the operator's template's own, else the
+    shipped template's (the recipient's, or English when we ship none in theirs)."""
+    if override is not None:
+        return override.language
+    try:
+        return _default_plan(kind, channel, language).language
+    except MissingTemplate:
+        return FALLBACK_LANGUAGE
+
+
 def render(
     kind: str,
     channel: str,

@@ -39,7 +39,11 @@ VARIABLES: dict[str, str] = {
     "outage.etr": "Estimated restoration for this customer; None while unknown.",
     "outage.next_update_by": "When we promised the next update; None when none is promised.",
     "outage.restored_at": "When service came back for this customer; None until it has.",
-    "outage.scale": "How big it is, e.g. 'about 52,000 services in NSW and VIC'.",
+    "outage.scale": "How big it is, in the template's language: 'about 52,000 services in "
+    "NSW, VIC', '约 52,000 项服务（NSW、VIC）', 'khoảng 52.000 dịch vụ ở NSW, VIC'.",
+    "outage.affected_services": "How many services it affects (a number), to word the scale "
+    "yourself.",
+    "outage.states": "The states it affects, e.g. ['NSW', 'VIC']; print with |join_and.",
     "outage.status": "Where we are, in words: investigating, fixing, monitoring, resolved.",
     "outage.classification": "The regulator's class, in words, e.g. 'major outage'.",
     "status_page_url": "The public status page.",
@@ -65,7 +69,8 @@ VARIABLES: dict[str, str] = {
 }
 
 FILTERS: dict[str, str] = {
-    "datetime": "A date and time in the recipient's time zone: 'Mon 27 Apr, 3:30 pm'; "
+    "datetime": "A date and time in the recipient's time zone and the template's language "
+    "(CLDR, through Babel): 'Mon 27 Apr, 3:30 pm'; "
     "|datetime('long') → 'Monday 27 April at 3:30 pm' (voice); |datetime('compact') → "
     "'3:30pm 27/4' (SMS).",
     "join_and": "A list as words: ['a', 'b', 'c'] → 'a, b and c'.",
@@ -110,7 +115,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             "cause": "a fault in our core network",
             "areas": ["Parramatta", "Wagga Wagga"],
             "services": ["Home Internet", "Mobile"],
-            "scale": "about 52,000 services in NSW and VIC",
+            "scale": "about 52,000 services in NSW, VIC",
+            "affected_services": 52000,
+            "states": ["NSW", "VIC"],
             "status": "fixing",
             "classification": "major outage",
         },
@@ -133,7 +140,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             "cause": "核心网络故障",
             "areas": ["Hurstville", "Box Hill"],
             "services": ["家庭宽带", "手机"],
-            "scale": "新州和维州约52,000项服务",
+            "scale": "约 52,000 项服务（NSW、VIC）",
+            "affected_services": 52000,
+            "states": ["NSW", "VIC"],
             "status": "正在修复",
             "classification": "重大中断",
         },
@@ -152,7 +161,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             "cause": "lỗi ở mạng lõi",
             "areas": ["Cabramatta", "Bankstown"],
             "services": ["Internet", "Di động"],
-            "scale": "khoảng 52.000 dịch vụ ở NSW và VIC",
+            "scale": "khoảng 52.000 dịch vụ ở NSW, VIC",
+            "affected_services": 52000,
+            "states": ["NSW", "VIC"],
             "status": "đang sửa chữa",
             "classification": "sự cố lớn",
         },

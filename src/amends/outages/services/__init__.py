@@ -17,6 +17,7 @@ from amends.outages.services.timeline import (
     outage_propose_restoration,
     outage_set_etr,
 )
+from amends.outages.services.translations import outage_translate
 
 __all__ = [
     "DEFAULT_UPDATE_INTERVAL",
@@ -32,4 +33,5 @@ __all__ = [
     "outage_set_etr",
     "outage_still_out",
     "outage_transition",
+    "outage_translate",
 ]

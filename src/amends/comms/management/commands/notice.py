@@ -19,7 +19,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 
-from amends.comms import dispatch, queries, services
+from amends.comms import dispatch, preview, queries, services
 from amends.comms.api import NoticeOut
 from amends.comms.audience import count_audience
 from amends.comms.models import Audience, Notice, NoticeKind, NoticeStatus, Priority
@@ -96,9 +96,11 @@ class Command(BaseCommand):
         self._print_notice(notice, as_json=o["json"])
 
     def _preview(self, o: dict[str, Any]) -> None:
-        counts = count_audience(_notice(o["id"]))
+        notice = _notice(o["id"])
+        counts = count_audience(notice)
+        english = [str(fallback) for fallback in preview.english_fallbacks(notice)]
         if o["json"]:
-            self._json(dataclasses.asdict(counts))
+            self._json({**dataclasses.asdict(counts), "english_fallbacks": english})
             return
         self.stdout.write(
             f"{counts.reachable:,} of {counts.customers:,} customers reachable "
@@ -108,6 +110,8 @@ class Command(BaseCommand):
             f"  by priority: {_pairs(counts.by_priority, _priority)}\n"
             f"  unreachable: {_pairs(counts.unreachable)}"
         )
+        for line in english:
+            self.stdout.write(f"  in English: {line}")
 
     def _send(self, o: dict[str, Any]) -> None:
         notice = _notice(o["id"])

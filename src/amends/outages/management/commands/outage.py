@@ -1,4 +1,5 @@
-"""amends outage declare|show|list|update|etr|status|restore|resolve — outages from the shell.
+"""amends outage declare|show|list|update|etr|status|restore|resolve|scope|translate — outages
+from the shell.
 
 Every subcommand calls the same services as the console and API; ``--json`` prints the API's
 own representation so scripts can rely on one shape.
@@ -104,6 +105,16 @@ class Command(BaseCommand):
         sub.choices["resolve"].add_argument("--message", default="")
         sub.choices["scope"].add_argument("--add", action="append", default=[], help=SCOPE_HELP)
         sub.choices["scope"].add_argument("--remove", type=int, action="append", default=[])
+        translate = sub.add_parser(
+            "translate", help="the title, summary and cause in another language (replaces its own)"
+        )
+        translate.add_argument("reference")
+        translate.add_argument("--json", action="store_true")
+        translate.add_argument("--language", required=True, help="e.g. zh or vi")
+        translate.add_argument("--title", default="")
+        translate.add_argument("--summary", default="", help="public summary")
+        translate.add_argument("--cause", default="", help="public cause")
+        translate.add_argument("--resolution", default="", help="what happened (restoration)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -157,6 +168,21 @@ class Command(BaseCommand):
             scope_items=[parse_scope(text) for text in o["scope"]],
         )
         return change.outage, change.impact
+
+    def _translate(self, o: dict[str, Any]) -> tuple[Outage, None]:
+        texts = {
+            "title": o["title"],
+            "public_summary": o["summary"],
+            "cause_public": o["cause"],
+            "resolution_summary": o["resolution"],
+        }
+        outage = services.outage_translate(
+            actor="cli",
+            outage=queries.outage_by_reference(o["reference"]),
+            language=o["language"],
+            texts=texts,
+        )
+        return outage, None
 
     def _show(self, o: dict[str, Any]) -> tuple[Outage, None]:
         return queries.outage_by_reference(o["reference"]), None
