@@ -8,20 +8,32 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from amends.core.errors import NotFound
-from amends.outages.models import OPEN_STATUSES, Outage
+from amends.outages.models import OPEN_STATUSES, Outage, ReportOutcome, StillOutReport
 
 
 @dataclass(frozen=True)
 class ImpactCounts:
-    """Who an outage has affected (distinct, across all windows) and who still is."""
+    """Who an outage has affected (distinct, across all windows) and who still is.
+
+    ``still_affected_services`` counts every open window, ``reported_still_out`` those that
+    customers' "still out" reopened and the commander has not yet restored or dismissed. On a
+    resolved outage every open window is a reported one (resolving closes the rest), so the
+    console shows ``outage_still_out`` (0 there) and the reported ones apart from it: a
+    resolved outage never reads "1 still out" because one customer says so.
+    """
 
     services: int
     customers: int
     still_affected_services: int
+    reported_still_out: int
     by_segment: dict[str, int]  # customers
     by_product: dict[str, int]  # services
     by_state: dict[str, int]  # services
     priority_assistance_customers: int
+
+    @property
+    def outage_still_out(self) -> int:
+        return self.still_affected_services - self.reported_still_out
 
 
 def _grouped(sql: str, params: list[int]) -> dict[str, int]:
@@ -47,10 +59,19 @@ def impact_counts(outage: Outage) -> ImpactCounts:
             [outage.pk, True],
         )
         (priority,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(DISTINCT i.service_id) FROM outages_impact i "
+            "JOIN outages_stilloutreport r ON r.outage_id = i.outage_id "
+            "AND r.customer_id = i.customer_id AND r.reported_at = i.window_start "
+            "WHERE i.outage_id = %s AND i.window_end IS NULL AND r.outcome = ''",
+            params,
+        )
+        (reported,) = cursor.fetchone()
     return ImpactCounts(
         services=services,
         customers=customers,
         still_affected_services=still,
+        reported_still_out=reported,
         by_segment=_grouped(
             "SELECT c.segment, count(DISTINCT c.id) FROM outages_impact i "
             "JOIN network_customer c ON c.id = i.customer_id WHERE i.outage_id = %s "
@@ -72,6 +93,11 @@ def impact_counts(outage: Outage) -> ImpactCounts:
         ),
         priority_assistance_customers=priority,
     )
+
+
+def open_still_out_reports(outage: Outage) -> QuerySet[StillOutReport]:
+    """The commander's still-out tasks on this outage, oldest first."""
+    return outage.still_out_reports.filter(outcome=ReportOutcome.OPEN).select_related("customer")
 
 
 def outage_by_reference(reference: str) -> Outage:
