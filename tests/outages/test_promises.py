@@ -168,3 +168,13 @@ def test_the_cli_keeps_the_promise_and_shows_it_overdue(cora: User) -> None:
     assert outage.next_update_by == later
     when = timezone.localtime(overdue(outage))
     assert f"UPDATE OVERDUE since {when:%Y-%m-%d %H:%M}" in run("show", outage.reference)
+
+
+def test_an_outage_nobody_commands_tells_every_commander(cora: User) -> None:
+    outage = outage_declare(
+        actor="alerts", title="Alarm", scope_items=[ScopeSpec(kind="state", state="NSW")]
+    ).outage
+    staff_user_set(actor="t", username="cole", role=Role.COMMANDER, password="pw-123456-x")
+    overdue(outage)
+    assert notify_overdue_updates() == [outage.reference]
+    assert list(Delivery.objects.values_list("address", flat=True)) == ["cora@example.com"]

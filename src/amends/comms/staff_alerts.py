@@ -86,29 +86,33 @@ def notify_overdue_updates(*, now: datetime | None = None) -> list[str]:
 def _notify(outage: Outage, *, now: datetime) -> None:
     subject, text = overdue_text(outage)
     staff = _commanders(outage)
-    notice = Notice.objects.create(
-        outage=outage,
-        kind=NoticeKind.STAKEHOLDER,
-        audience=Audience.STAFF,
-        message=f"{subject}\n\n{text}",  # the subject first (see content.staff_rendered)
-        urgent=True,
-        status=NoticeStatus.SENDING if staff else NoticeStatus.SENT,
-        recipients=len(staff),
-        approved_at=now,
-        sent_at=now,
-        finished_at=None if staff else now,
-    )
-    Delivery.objects.bulk_create(
-        Delivery(
-            notice=notice,
-            staff=user,
-            channel=Capability.EMAIL,
-            address=user.email,
-            priority=Priority.PRIORITY_ASSISTANCE,
-            next_attempt_at=now,
+    notice = None
+    if staff:
+        notice = Notice.objects.create(
+            outage=outage,
+            kind=NoticeKind.STAKEHOLDER,
+            audience=Audience.STAFF,
+            message=f"{subject}\n\n{text}",  # the subject first (see content.staff_rendered)
+            urgent=True,
+            status=NoticeStatus.SENDING,
+            recipients=len(staff),
+            approved_at=now,
+            sent_at=now,
         )
-        for user in staff
-    )
+        Delivery.objects.bulk_create(
+            Delivery(
+                notice=notice,
+                staff=user,
+                channel=Capability.EMAIL,
+                address=user.email,
+                priority=Priority.PRIORITY_ASSISTANCE,
+                next_attempt_at=now,
+            )
+            for user in staff
+        )
+        wake_dispatcher(notice.pk)
+    else:
+        log.warning("%s: update overdue and no commander has an email address", outage.reference)
     Outage.objects.filter(pk=outage.pk).update(overdue_notified_for=outage.next_update_by)
     audit.record(
         ACTOR,
@@ -116,11 +120,7 @@ def _notify(outage: Outage, *, now: datetime) -> None:
         outage,
         after={
             "next_update_by": outage.next_update_by,
-            "notice": notice.pk,
+            "notice": notice and notice.pk,
             "told": [user.username for user in staff],
         },
     )
-    if staff:
-        wake_dispatcher(notice.pk)
-    else:
-        log.warning("%s: update overdue and no commander has an email address", outage.reference)
