@@ -178,3 +178,18 @@ def test_an_outage_nobody_commands_tells_every_commander(cora: User) -> None:
     overdue(outage)
     assert notify_overdue_updates() == [outage.reference]
     assert list(Delivery.objects.values_list("address", flat=True)) == ["cora@example.com"]
+
+
+def test_the_staff_notice_shows_on_the_notice_console(cora: User) -> None:
+    outage = declare(cora)
+    overdue(outage)
+    notify_overdue_updates()
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.FAILED, error="mailbox full"
+    )
+    client = Client()
+    client.force_login(cora)
+    page = client.get(f"/notices/{delivery.notice_id}/").content.decode()
+    assert "Staff cora@example.com" in page and "mailbox full" in page
+    assert client.get("/notices/").status_code == 200
