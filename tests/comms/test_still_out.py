@@ -19,6 +19,7 @@ from amends.core.roles import Role
 from amends.core.services import staff_user_set
 from amends.network.models import Customer
 from amends.outages.models import Impact, Outage, ReportOutcome, StillOutReport, Visibility
+from amends.outages.queries import open_still_out_reports
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import (
     outage_declare,
@@ -179,3 +180,12 @@ def test_nothing_stays_held_once_the_outage_is_resolved(outage: Outage, tmp_path
         apology = send(outage, "apology")
         later = Delivery.objects.get(notice=apology, customer__external_id="C4")
         assert later.status == DeliveryStatus.SENT
+
+
+def test_resolving_closes_reported_windows_and_ends_the_task(outage: Outage) -> None:
+    outage_restore(actor="nmc", outage=outage)  # monitoring: still open
+    text_from("C1")
+    assert list(open_still_out_reports(outage)) == [StillOutReport.objects.get()]
+    outage_transition(actor="nmc", outage=outage, to="resolved")
+    assert open_services("C1") == set()
+    assert list(open_still_out_reports(outage)) == []

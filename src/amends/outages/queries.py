@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from amends.core.errors import NotFound
-from amends.outages.models import OPEN_STATUSES, Outage, ReportOutcome, StillOutReport
+from amends.outages.models import OPEN_STATUSES, Impact, Outage, ReportOutcome, StillOutReport
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,20 @@ def impact_counts(outage: Outage) -> ImpactCounts:
 
 
 def open_still_out_reports(outage: Outage) -> QuerySet[StillOutReport]:
-    """The commander's still-out tasks on this outage, oldest first."""
-    return outage.still_out_reports.filter(outcome=ReportOutcome.OPEN).select_related("customer")
+    """The commander's still-out tasks on this outage, oldest first: reports not yet handled
+    whose reopened windows are still open (a restore of the scope that covers them, or
+    resolving the outage, closes the windows and so ends the task too)."""
+    reopened = Impact.objects.filter(
+        outage_id=OuterRef("outage_id"),
+        customer_id=OuterRef("customer_id"),
+        window_start=OuterRef("reported_at"),
+        window_end__isnull=True,
+    )
+    return (
+        outage.still_out_reports.filter(outcome=ReportOutcome.OPEN)
+        .filter(Exists(reopened))
+        .select_related("customer")
+    )
 
 
 def outage_by_reference(reference: str) -> Outage:
