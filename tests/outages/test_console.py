@@ -175,7 +175,9 @@ def test_list_puts_open_first_filters_and_flags_overdue_updates(
     # Open ones first (newest first), then the resolved one although it started last.
     positions = [body.index(o.reference) for o in (outage, older, finished)]
     assert positions == sorted(positions)
-    assert body.count("overdue</span>") == 1
+    overdue = timezone.localtime(timezone.now() - timedelta(minutes=1))
+    assert body.count("Update overdue since") == 1
+    assert f"Update overdue since {overdue:%H:%M}" in body
     row = body[body.index(older.reference) :].split("</tr>")[0]
     assert "overdue" in row and ">2<" in row  # S4 and S5
 

@@ -91,7 +91,7 @@ def test_no_customer_identifier_in_any_published_file(site_root: Path, operator:
         visibility=Visibility.INTERNAL,
     )
     outage_restore(actor="commander-xq7", outage=outages[1])
-    outage_still_out(actor="commander-xq7", outage=outages[1], customer_id=first.pk)
+    outage_still_out(actor="commander-xq7", outage=outages[1], customer=first)
     record = publish.publish_site(trigger="test")
     assert record.status == "succeeded", record.error
 

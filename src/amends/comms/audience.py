@@ -51,6 +51,8 @@ def _in_outage(*, open_only: bool = False) -> str:
 
 def audience_condition(notice: Notice) -> tuple[str, list[Any]]:
     """A condition on ``network_customer c``: the customer is in the notice's audience."""
+    if notice.audience == Audience.STAFF:  # staff only: no customer
+        return "1 = 0", []
     if notice.audience == Audience.LIST:
         marks = ", ".join(["%s"] * len(notice.audience_list)) or "NULL"
         return f"c.external_id IN ({marks})", list(notice.audience_list)

@@ -107,7 +107,10 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
     now = timezone.now()
     prepared = Prepared()
     _prepare_for_subscribers([d for d in deliveries if d.subscriber_id is not None], prepared)
-    deliveries = [d for d in deliveries if d.subscriber_id is None]
+    prepared.ready.extend(
+        (d, _outbound(d, staff_rendered(d.notice), {})) for d in deliveries if d.staff_id
+    )
+    deliveries = [d for d in deliveries if d.subscriber_id is None and d.staff_id is None]
     facts = customer_facts([d.customer_id for d in deliveries if d.customer_id is not None])
     over_cap = _customers_over_cap([d for d in deliveries if not d.notice.urgent], now=now)
     affected = customer_impacts(deliveries)
@@ -160,18 +163,26 @@ def _prepare_for_subscribers(deliveries: list[Delivery], prepared: Prepared) -> 
         prepared.ready.append((delivery, _outbound(delivery, rendered, context)))
 
 
+def staff_rendered(notice: Notice) -> templating.Rendered:
+    """A message to staff (see ``comms.staff_alerts``): the notice's first line is the
+    subject, the rest the text; English, the console's language."""
+    subject, _, text = notice.message.partition("\n\n")
+    return templating.Rendered(subject=subject, text=text, html="", language="en")
+
+
 def _outbound(
     delivery: Delivery, rendered: templating.Rendered, context: dict[str, Any]
 ) -> OutboundMessage:
     # Subscribers asked for these messages and can always stop them, urgent or not; a
-    # customer's context has an unsubscribe link only for what unsubscribing stops.
+    # customer's context has an unsubscribe link only for what unsubscribing stops (staff
+    # messages have none: their work, with nothing to unsubscribe from).
     return outbound_message(
         delivery_id=delivery.pk,
         key=delivery.idempotency_key,
         channel=delivery.channel,
         to=delivery.address,
         rendered=rendered,
-        unsubscribe_url=context["unsubscribe_url"] or None,
+        unsubscribe_url=context.get("unsubscribe_url") or None,
     )
 
 

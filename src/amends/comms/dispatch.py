@@ -42,10 +42,12 @@ from amends.comms.models import (
     Delivery,
     DeliveryStatus,
     Notice,
+    NoticeKind,
     NoticeStatus,
     Subscriber,
 )
 from amends.comms.ratelimit import acquire
+from amends.outages.models import OPEN_STATUSES, Outage
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,34 @@ def release_held(notice: Notice) -> int:
             [DeliveryStatus.QUEUED, _db(timezone.now()), notice.pk, DeliveryStatus.HELD, *params],
         )
         return int(cursor.rowcount)
+
+
+# Held on a resolved outage, these kinds are out of date: "it's down", "new fix time".
+STALE_WHEN_RESOLVED = (NoticeKind.ACKNOWLEDGE, NoticeKind.UPDATE, NoticeKind.ETR_CHANGED)
+STALE_ERROR = "Not sent: the outage was resolved before the customer's mobile was back."
+
+
+def release_outage_held(outage_id: int) -> int:
+    """Let nothing of a resolved outage wait "held until restoration": a held message whose
+    news is out of date (``STALE_WHEN_RESOLVED``) is cancelled with ``STALE_ERROR``, any other
+    is queued now (its notice's dispatcher or the sweeper sends it). Only for outages that
+    are resolved or closed; an open outage's held messages wait for ``release_held``."""
+    if Outage.objects.filter(pk=outage_id, status__in=OPEN_STATUSES).exists():
+        return 0
+    held = Delivery.objects.filter(notice__outage_id=outage_id, status=DeliveryStatus.HELD)
+    now = timezone.now()
+    cancelled = held.filter(notice__kind__in=STALE_WHEN_RESOLVED).update(
+        status=DeliveryStatus.CANCELLED, error=STALE_ERROR, finished_at=now
+    )
+    queued = held.update(status=DeliveryStatus.QUEUED, next_attempt_at=now)
+    if cancelled or queued:
+        log.info(
+            "outage %s resolved: %d held messages queued, %d out of date cancelled",
+            outage_id,
+            queued,
+            cancelled,
+        )
+    return cancelled + queued
 
 
 def backoff(attempt: int) -> timedelta:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from amends.comms import replies, subscriber_messages, subscribers
 from amends.comms.models import InboundMessage, Keyword, Subscriber
 from amends.core import audit
-from amends.network.models import Customer
+from amends.network.models import Customer, ProductKind
 from amends.outages.models import Impact, Outage
 from amends.outages.queries import localized
 from amends.outages.services import outage_still_out
@@ -88,6 +88,22 @@ def _status_reply(customer: Customer | None, outage: Outage | None, affected: bo
     )
 
 
+def _still_out_reply(number: str, customer: Customer, outage: Outage, affected: bool) -> str:
+    """A text from the customer's mobile number proves their mobile works, so only their other
+    services in the outage are reopened; when the mobile is all they have in it, we ask which
+    service they mean (their answer is kept as an inbound message for the team) and reopen
+    nothing."""
+    report = outage_still_out(
+        actor=f"sms:{number}", outage=outage, customer=customer, working_kind=ProductKind.MOBILE
+    )
+    language = replies.reply_language(customer.language)
+    if report.reopened:
+        return replies.reply("still_out", language)
+    if not report.in_outage:
+        return replies.reply("which_service", language, help_line=settings.AMENDS_HELP_LINE)
+    return _status_reply(customer, outage, affected)
+
+
 def _confirm_reply(confirmed: list[Subscriber]) -> str:
     if not confirmed:
         return ""
@@ -146,12 +162,7 @@ def _receive_sms(*, sender: str, text: str, provider_id: str) -> InboundResult:
     elif keyword == Keyword.CONFIRM:
         reply = _confirm_reply(subscribers.confirm_by_reply(number))
     elif keyword == Keyword.STILL_OUT and customer is not None and outage is not None:
-        reopened = outage_still_out(actor=f"sms:{number}", outage=outage, customer_id=customer.pk)
-        reply = (
-            replies.reply("still_out", language)
-            if reopened
-            else _status_reply(customer, outage, affected)
-        )
+        reply = _still_out_reply(number, customer, outage, affected)
     message = InboundMessage.objects.create(
         channel="sms",
         sender=number,

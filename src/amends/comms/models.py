@@ -76,6 +76,9 @@ class Audience(models.TextChoices):
     SEGMENT = "segment", "A segment of those affected"
     LIST = "list", "A list of customers"
     SUBSCRIBERS = "subscribers", "Status page subscribers"
+    # Staff told by Amends itself (e.g. a commander whose promised update is overdue, see
+    # ``comms.staff_alerts``); never chosen by an author.
+    STAFF = "staff", "Staff"
     # Chosen by the provider ``audience_provider`` names (see ``comms.audience_providers``).
     PROVIDED = "provided", "Chosen by another app"
 
@@ -238,7 +241,8 @@ class Subscriber(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to one customer or status-page subscriber on one channel: the outbox row.
+    """One message to one customer, status-page subscriber or staff user on one channel: the
+    outbox row.
 
     Created set-based when a notice is approved; claimed by a worker with a lease
     (``status = sending``, ``lease_until``, ``lease_token``; renewed while the worker is busy
@@ -276,6 +280,16 @@ class Delivery(models.Model):
         db_constraint=False,
         db_index=False,
     )
+    # A staff user told by Amends itself (see ``Audience.STAFF``); email only.
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     channel = models.CharField(max_length=10, choices=Capability.choices)
     address = models.CharField(max_length=255)
     language = models.CharField(max_length=16, default="en")
@@ -300,8 +314,9 @@ class Delivery(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(customer__isnull=False, subscriber__isnull=True)
-                | Q(customer__isnull=True, subscriber__isnull=False),
+                condition=Q(customer__isnull=False, subscriber__isnull=True, staff__isnull=True)
+                | Q(customer__isnull=True, subscriber__isnull=False, staff__isnull=True)
+                | Q(customer__isnull=True, subscriber__isnull=True, staff__isnull=False),
                 name="delivery_one_recipient",
             ),
             models.UniqueConstraint(
@@ -313,6 +328,11 @@ class Delivery(models.Model):
                 fields=["notice", "subscriber", "channel"],
                 condition=Q(subscriber__isnull=False),
                 name="delivery_one_per_subscriber_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "staff", "channel"],
+                condition=Q(staff__isnull=False),
+                name="delivery_one_per_staff_channel",
             ),
         ]
         # Every index is written for each of a notice's million rows, and again for each
@@ -354,12 +374,16 @@ class Delivery(models.Model):
     def recipient_label(self) -> str:
         if self.subscriber_id is not None:
             return f"subscriber {self.subscriber_id}"
+        if self.staff_id is not None:
+            return f"staff user {self.staff_id}"
         return f"customer {self.customer_id}"
 
     @property
     def idempotency_key(self) -> str:
         if self.subscriber_id is not None:
             return f"n{self.notice_id}-s{self.subscriber_id}-{self.channel}"
+        if self.staff_id is not None:
+            return f"n{self.notice_id}-u{self.staff_id}-{self.channel}"
         return f"n{self.notice_id}-c{self.customer_id}-{self.channel}"
 
 

@@ -25,6 +25,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "stop_subscriber": "You won't get status texts from us any more.",
         "still_out": "Sorry your service is still out. We've told the team fixing it and will "
         "keep you updated.",
+        "which_service": "Which service is still out? Reply with its name and we'll pass it "
+        "to the team, or call {help_line}.",
     },
     "zh": {
         "no_outage": "目前我们没有发现影响您服务的中断。最新情况：{page}",
@@ -35,6 +37,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "stop": "您将不再收到我们的服务中断短信。回复START可重新接收。",
         "stop_subscriber": "您将不再收到我们的服务状态短信。",
         "still_out": "很抱歉，您的服务仍未恢复。我们已通知抢修团队，并会随时向您通报。",
+        "which_service": "请问哪项服务仍未恢复？请回复服务名称，我们会转告团队；"
+        "或致电{help_line}。",
     },
     "vi": {
         "no_outage": "Hiện chúng tôi không thấy sự cố nào ảnh hưởng đến dịch vụ của quý khách. "
@@ -49,6 +53,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "stop_subscriber": "Quý khách sẽ không nhận tin nhắn trạng thái từ chúng tôi nữa.",
         "still_out": "Rất tiếc dịch vụ của quý khách vẫn chưa có lại. Chúng tôi đã báo đội "
         "sửa chữa và sẽ cập nhật cho quý khách.",
+        "which_service": "Dịch vụ nào của quý khách vẫn chưa có lại? Xin trả lời bằng tên "
+        "dịch vụ, chúng tôi sẽ báo đội sửa chữa, hoặc gọi {help_line}.",
     },
 }
 

@@ -63,6 +63,8 @@ def notice_create(
         raise AmendsError(
             f"{audience!r} is not an audience ({', '.join(Audience.values)})", field="audience"
         )
+    if audience == Audience.STAFF:
+        raise AmendsError("staff are told by Amends itself, not by notices", field="audience")
     if audience == Audience.SUBSCRIBERS:
         raise AmendsError(
             "status subscribers are told on every public change of an outage; "

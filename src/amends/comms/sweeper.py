@@ -1,5 +1,6 @@
 """Keeps dispatch going when workers die: expired leases back to the queue, and a dispatch
-task for every sending notice that has work due but no task waiting for it."""
+task for every sending notice that has work due but no task waiting for it. Each round also
+does the housekeeping and tells commanders of overdue promised updates (``staff_alerts``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from amends.comms import outbox
 from amends.comms.models import Delivery, DeliveryStatus, NoticeStatus
+from amends.comms.staff_alerts import notify_overdue_updates
 from amends.comms.tasks import dispatch_notice
 from amends.core.housekeeping import housekeeping
 
@@ -55,6 +57,7 @@ def run_forever(interval: float, stop: threading.Event) -> None:
         try:
             resume_stalled()
             housekeeping()  # expired public-form rate-limit rows
+            notify_overdue_updates()  # commanders whose promised update has passed
         except Exception:  # keep sweeping; the next round retries
             log.exception("sweeper round failed")
         finally:

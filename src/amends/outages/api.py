@@ -134,7 +134,10 @@ class ChangeOut(Schema):
 class ImpactCountsOut(Schema):
     services: int
     customers: int
-    still_affected_services: int
+    still_affected_services: int = Field(description="every open window, reported ones too")
+    reported_still_out: int = Field(
+        description="services reopened by customers' STILL OUT, awaiting the commander"
+    )
     by_segment: dict[str, int]
     by_product: dict[str, int]
     by_state: dict[str, int]
@@ -148,14 +151,20 @@ class TransitionIn(Schema):
 
 class EtrIn(Schema):
     etr: datetime | None = Field(None, description="null when not yet known")
-    next_update_by: datetime | None = None
+    next_update_by: datetime | None = Field(
+        None,
+        description="null: keep the published promise while it is ahead (else six hours "
+        "from now), never after the ETR",
+    )
     reason: str = ""
 
 
 class UpdateIn(Schema):
     message: str
     visibility: str = "public"
-    next_update_by: datetime | None = None
+    next_update_by: datetime | None = Field(
+        None, description="public updates; null: six hours from now, or the ETR if sooner"
+    )
 
 
 class RestoreIn(Schema):

@@ -18,6 +18,7 @@ from amends.outages.models import (
     OPEN_STATUSES,
     Classification,
     Outage,
+    ReportOutcome,
     ScopeKind,
     Severity,
     Status,
@@ -39,7 +40,11 @@ SCOPE_KIND_LABELS: dict[str, str] = {
 }
 
 _DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-_NEXT_UPDATE_HELP = "Blank: six hours from now."
+_NEXT_UPDATE_HELP = "Blank: six hours from now, or the ETR if that is sooner."
+_KEEP_PROMISE_HELP = (
+    "Blank: keep the published promise while it is ahead (else six hours from now), "
+    "but never after the ETR."
+)
 _SCOPE_FIELD = re.compile(r"scope\[(\d+)\]\.(\w+)")
 
 
@@ -241,7 +246,9 @@ class TransitionForm(forms.Form):
 class EtrForm(forms.Form):
     etr = LocalDateTimeField(label="New ETR", required=False, help_text="Blank: not yet known.")
     next_update_by = LocalDateTimeField(
-        label="Next update by", required=False, help_text=_NEXT_UPDATE_HELP
+        label="Next update by",
+        required=False,
+        help_text=_KEEP_PROMISE_HELP,
     )
     reason = forms.CharField(required=False, max_length=500)
 
@@ -275,6 +282,12 @@ class UpdateForm(forms.Form):
     )
 
 
+class StillOutForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[(ReportOutcome.RESTORED, "Restored"), (ReportOutcome.DISMISSED, "Dismissed")]
+    )
+
+
 class RestoreForm(forms.Form):
     item_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     at = LocalDateTimeField(label="Restored at", required=False, help_text="Blank: now.")
@@ -290,6 +303,8 @@ FIELD_LABELS = {
     "visibility": "Visibility",
     "scope": "Scope",
     "to": "Status",
+    "outcome": "Outcome",
+    "report": "Report",
     "reason": "Reason",
     "item_id": "Scope item",
 }

@@ -66,6 +66,9 @@ class Outage(models.Model):
         max_length=255, blank=True, help_text="Alert group that opened it (deduplication)."
     )
     restoration_proposed_at = models.DateTimeField(null=True, blank=True)
+    # The "next update by" promise the commander was last told had passed (see
+    # ``outages.promises``): each missed promise is notified once.
+    overdue_notified_for = models.DateTimeField(null=True, blank=True)
     affected_services = models.IntegerField(default=0)
     affected_customers = models.IntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -320,3 +323,32 @@ class Impact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outage_id}/{self.service_id} from {self.window_start}"
+
+
+class ReportOutcome(models.TextChoices):
+    OPEN = "", "Waiting for the commander"
+    RESTORED = "restored", "Restored"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class StillOutReport(models.Model):
+    """A customer's "still out" that reopened some of their services in an outage: the
+    commander's task until they restore those services or dismiss the report."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="still_out_reports")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    services = models.IntegerField(help_text="How many services the report reopened.")
+    reported_at = models.DateTimeField()
+    outcome = models.CharField(
+        max_length=10, choices=ReportOutcome.choices, blank=True, default=ReportOutcome.OPEN
+    )
+    handled_by = models.CharField(max_length=150, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outage_id} still out: customer {self.customer_id} ({self.outcome or 'open'})"

@@ -5,23 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from amends.core.errors import NotFound
-from amends.outages.models import OPEN_STATUSES, Outage
+from amends.outages.models import OPEN_STATUSES, Impact, Outage, ReportOutcome, StillOutReport
 
 
 @dataclass(frozen=True)
 class ImpactCounts:
-    """Who an outage has affected (distinct, across all windows) and who still is."""
+    """Who an outage has affected (distinct, across all windows) and who still is.
+
+    ``still_affected_services`` counts every open window, ``reported_still_out`` those that
+    customers' "still out" reopened and the commander has not yet restored or dismissed. On a
+    resolved outage every open window is a reported one (resolving closes the rest), so the
+    console shows ``outage_still_out`` (0 there) and the reported ones apart from it: a
+    resolved outage never reads "1 still out" because one customer says so.
+    """
 
     services: int
     customers: int
     still_affected_services: int
+    reported_still_out: int
     by_segment: dict[str, int]  # customers
     by_product: dict[str, int]  # services
     by_state: dict[str, int]  # services
     priority_assistance_customers: int
+
+    @property
+    def outage_still_out(self) -> int:
+        return self.still_affected_services - self.reported_still_out
 
 
 def _grouped(sql: str, params: list[int]) -> dict[str, int]:
@@ -47,10 +59,19 @@ def impact_counts(outage: Outage) -> ImpactCounts:
             [outage.pk, True],
         )
         (priority,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(DISTINCT i.service_id) FROM outages_impact i "
+            "JOIN outages_stilloutreport r ON r.outage_id = i.outage_id "
+            "AND r.customer_id = i.customer_id AND r.reported_at = i.window_start "
+            "WHERE i.outage_id = %s AND i.window_end IS NULL AND r.outcome = ''",
+            params,
+        )
+        (reported,) = cursor.fetchone()
     return ImpactCounts(
         services=services,
         customers=customers,
         still_affected_services=still,
+        reported_still_out=reported,
         by_segment=_grouped(
             "SELECT c.segment, count(DISTINCT c.id) FROM outages_impact i "
             "JOIN network_customer c ON c.id = i.customer_id WHERE i.outage_id = %s "
@@ -71,6 +92,23 @@ def impact_counts(outage: Outage) -> ImpactCounts:
             params,
         ),
         priority_assistance_customers=priority,
+    )
+
+
+def open_still_out_reports(outage: Outage) -> QuerySet[StillOutReport]:
+    """The commander's still-out tasks on this outage, oldest first: reports not yet handled
+    whose reopened windows are still open (a restore of the scope that covers them, or
+    resolving the outage, closes the windows and so ends the task too)."""
+    reopened = Impact.objects.filter(
+        outage_id=OuterRef("outage_id"),
+        customer_id=OuterRef("customer_id"),
+        window_start=OuterRef("reported_at"),
+        window_end__isnull=True,
+    )
+    return (
+        outage.still_out_reports.filter(outcome=ReportOutcome.OPEN)
+        .filter(Exists(reopened))
+        .select_related("customer")
     )
 
 

@@ -15,6 +15,11 @@ urlpatterns = [
     path("<str:reference>/etr/", views.outage_set_etr, name="etr"),
     path("<str:reference>/updates/", views.outage_post_update, name="update"),
     path("<str:reference>/restore/", views.outage_restore, name="restore"),
+    path(
+        "<str:reference>/still-out/<int:report_id>/",
+        views.still_out_handle,
+        name="still-out-handle",
+    ),
     path("<str:reference>/scope/", views.outage_add_scope, name="scope-add"),
     path(
         "<str:reference>/translations/<str:language>/",

@@ -151,6 +151,7 @@ def outage_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "has_open_items": any(item.include and item.is_open for item in scope_items),
         "updates": outage.updates.order_by("-created_at", "-id").prefetch_related("social_posts"),
         "etr_changes": outage.etr_changes.order_by("-created_at", "-id"),
+        "still_out_reports": queries.open_still_out_reports(outage),
         "can_command": can_command,
     }
     if can_command:
@@ -268,6 +269,20 @@ def outage_restore(request: HttpRequest, reference: str) -> HttpResponse:
         )
 
     return _act(request, reference, forms.RestoreForm(request.POST, prefix="restore"), act)
+
+
+@login_required
+@role_required(*COMMANDERS)
+@require_POST
+def still_out_handle(request: HttpRequest, reference: str, report_id: int) -> HttpResponse:
+    def act(outage: Outage, data: dict[str, object]) -> str:
+        report = queries.open_still_out_reports(outage).filter(pk=report_id).first()
+        if report is None:
+            raise AmendsError("no open still-out report with that id", field="report")
+        services.still_out_handle(actor=request.user, report=report, outcome=str(data["outcome"]))
+        return f"Still-out report of customer {report.customer.external_id} {data['outcome']}."
+
+    return _act(request, reference, forms.StillOutForm(request.POST), act)
 
 
 @login_required

@@ -4,7 +4,11 @@ outage's current state, and re-resolves impact and classification when they may 
 """
 
 from amends.outages.services.common import DEFAULT_UPDATE_INTERVAL, OutageChange
-from amends.outages.services.customer_reports import outage_still_out
+from amends.outages.services.customer_reports import (
+    StillOut,
+    outage_still_out,
+    still_out_handle,
+)
 from amends.outages.services.declare import outage_declare, outage_preview
 from amends.outages.services.lifecycle import TRANSITIONS, outage_transition
 from amends.outages.services.scope_changes import (
@@ -23,6 +27,7 @@ __all__ = [
     "DEFAULT_UPDATE_INTERVAL",
     "TRANSITIONS",
     "OutageChange",
+    "StillOut",
     "outage_add_scope",
     "outage_declare",
     "outage_post_update",
@@ -34,4 +39,5 @@ __all__ = [
     "outage_still_out",
     "outage_transition",
     "outage_translate",
+    "still_out_handle",
 ]

@@ -48,6 +48,19 @@ def check_future(value: datetime | None, *, now: datetime, field: str) -> None:
         raise AmendsError("must be in the future", field=field)
 
 
+def next_promise(
+    given: datetime | None, *, now: datetime, etr: datetime | None, keep: datetime | None = None
+) -> datetime:
+    """When the next public update is promised: ``given``; else ``keep`` (the promise already
+    published, which an ETR change must not move later silently) while it is still ahead;
+    else ``DEFAULT_UPDATE_INTERVAL`` from now. Never after a future ETR: an update is due
+    when the fix is, and an earlier update still keeps a later promise."""
+    if given is not None:
+        return given
+    promise = keep if keep is not None and keep > now else now + DEFAULT_UPDATE_INTERVAL
+    return min(promise, etr) if etr is not None and etr > now else promise
+
+
 def add_scope_item(
     outage: Outage, resolved: scope.ResolvedScope, *, started_at: datetime
 ) -> ScopeItem:
@@ -72,6 +85,14 @@ def public_change(update: Update | None = None, *, change: str = "update") -> No
     request_publish()
     if update is not None:
         announce_update(update, change=change)
+
+
+def release_held_deliveries(outage: Outage) -> None:
+    """No message of this outage waits for a restoration once its services are back or
+    resolved (see ``comms.dispatch.release_outage_held``)."""
+    from amends.comms.dispatch import release_outage_held
+
+    release_outage_held(outage.pk)
 
 
 def add_timeline_entry(

@@ -21,11 +21,11 @@ from amends.outages.models import (
     Visibility,
 )
 from amends.outages.services.common import (
-    DEFAULT_UPDATE_INTERVAL,
     OutageChange,
     add_scope_item,
     add_timeline_entry,
     check_future,
+    next_promise,
     reclassify,
     snapshot,
 )
@@ -80,7 +80,7 @@ def outage_declare(
             detected_at=detected_at or started,
             started_at=started,
             etr=etr,
-            next_update_by=next_update_by or now + DEFAULT_UPDATE_INTERVAL,
+            next_update_by=next_promise(next_update_by, now=now, etr=etr),
             alert_source=alert_source,
             alert_key=alert_key,
             commander_id=commander_id,

@@ -16,6 +16,7 @@ from amends.outages.services.common import (
     OutageChange,
     add_timeline_entry,
     reclassify,
+    release_held_deliveries,
     restore_items,
     snapshot,
 )
@@ -79,5 +80,7 @@ def outage_transition(
             change=CHANGES.get(to, "update"),
         )
         reclassify(current, now=now)
+        if to == Status.RESOLVED:
+            release_held_deliveries(current)
         audit.record(actor, f"outage.{to}", current, before=before, after=snapshot(current))
     return OutageChange(current, diff)

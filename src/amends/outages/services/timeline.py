@@ -17,11 +17,11 @@ from amends.outages.models import (
     Visibility,
 )
 from amends.outages.services.common import (
-    DEFAULT_UPDATE_INTERVAL,
     OutageChange,
     add_timeline_entry,
     check_future,
     locked_open,
+    next_promise,
     reclassify,
 )
 
@@ -34,7 +34,11 @@ def outage_set_etr(
     next_update_by: datetime | None = None,
     reason: str = "",
 ) -> OutageChange:
-    """Change the estimated restoration time (None: unknown) and promise the next update."""
+    """Change the estimated restoration time (None: unknown) and promise the next update.
+
+    A blank ``next_update_by`` keeps the published promise while it is ahead (see
+    ``next_promise``): the public was told "next update by 07:00", and a new ETR is no reason
+    to tell them something else without saying so."""
     now = timezone.now()
     check_future(etr, now=now, field="etr")
     check_future(next_update_by, now=now, field="next_update_by")
@@ -42,7 +46,9 @@ def outage_set_etr(
         outage = locked_open(outage)
         before = {"etr": outage.etr, "next_update_by": outage.next_update_by}
         outage.etr = etr
-        outage.next_update_by = next_update_by or now + DEFAULT_UPDATE_INTERVAL
+        outage.next_update_by = next_promise(
+            next_update_by, now=now, etr=etr, keep=outage.next_update_by
+        )
         outage.save(update_fields=["etr", "next_update_by", "updated_at"])
         EtrChange.objects.create(
             outage=outage,
@@ -80,7 +86,8 @@ def outage_post_update(
     visibility: str = Visibility.PUBLIC,
     next_update_by: datetime | None = None,
 ) -> Update:
-    """Add a timeline entry; a public one also renews the "next update by" promise."""
+    """Add a timeline entry; a public one is the update that was promised, so it also makes
+    the next promise (``next_update_by``, or by default the earlier of six hours and the ETR)."""
     now = timezone.now()
     if not message.strip():
         raise AmendsError("is required", field="message")
@@ -93,7 +100,7 @@ def outage_post_update(
             raise Conflict(f"{outage.reference} is closed")
         update = add_timeline_entry(outage, actor, visibility, message.strip(), now)
         if visibility == Visibility.PUBLIC:
-            outage.next_update_by = next_update_by or now + DEFAULT_UPDATE_INTERVAL
+            outage.next_update_by = next_promise(next_update_by, now=now, etr=outage.etr)
             outage.save(update_fields=["next_update_by", "updated_at"])
         audit.record(
             actor,

@@ -40,6 +40,16 @@ def parse_when(value: str | None, field: str) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
+def _promise(outage: Outage) -> str:
+    """ ", next update by …" (or "UPDATE OVERDUE since …") while the outage is open."""
+    if not outage.is_open or outage.next_update_by is None:
+        return ""
+    when = timezone.localtime(outage.next_update_by)
+    if outage.next_update_by <= timezone.now():
+        return f", UPDATE OVERDUE since {when:%Y-%m-%d %H:%M}"
+    return f", next update by {when:%Y-%m-%d %H:%M}"
+
+
 def parse_scope(text: str) -> ScopeSpec:
     include = not text.startswith("-")
     kind, _, value = text.lstrip("-").partition(":")
@@ -95,6 +105,15 @@ class Command(BaseCommand):
         sub.choices["update"].add_argument("--internal", action="store_true")
         sub.choices["etr"].add_argument("etr", help="ISO time, or 'unknown'")
         sub.choices["etr"].add_argument("--reason", default="")
+        for name, blank in (
+            ("etr", "keep the published promise while it is ahead, else six hours"),
+            ("update", "six hours"),
+        ):
+            sub.choices[name].add_argument(
+                "--next-update-by",
+                help=f"ISO time of the next promised update (default: {blank}; "
+                "never after the ETR)",
+            )
         sub.choices["status"].add_argument("to")
         sub.choices["status"].add_argument("--message", default="")
         sub.choices["restore"].add_argument(
@@ -138,9 +157,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{outage.reference}  {outage.title}\n"
             f"  status {outage.status}, {outage.get_classification_display().lower()}, "
-            f"ETR {etr}\n"
+            f"ETR {etr}{_promise(outage)}\n"
             f"  affected: {counts.services:,} services of {counts.customers:,} customers "
-            f"({counts.still_affected_services:,} still out; "
+            f"({counts.outage_still_out:,} still out, {counts.reported_still_out:,} reported "
+            "still out by customers; "
             f"{counts.priority_assistance_customers:,} on priority assistance)\n"
             f"  by state: {counts.by_state}; by segment: {counts.by_segment}"
         )
@@ -207,6 +227,7 @@ class Command(BaseCommand):
             outage=outage,
             message=o["message"],
             visibility="internal" if o["internal"] else "public",
+            next_update_by=parse_when(o["next_update_by"], "next_update_by"),
         )
         return outage, None
 
@@ -214,7 +235,11 @@ class Command(BaseCommand):
         outage = queries.outage_by_reference(o["reference"])
         etr = None if o["etr"].lower() == "unknown" else parse_when(o["etr"], "etr")
         return services.outage_set_etr(
-            actor="cli", outage=outage, etr=etr, reason=o["reason"]
+            actor="cli",
+            outage=outage,
+            etr=etr,
+            next_update_by=parse_when(o["next_update_by"], "next_update_by"),
+            reason=o["reason"],
         ).outage, None
 
     def _status(self, o: dict[str, Any]) -> tuple[Outage, Any]:
