@@ -32,6 +32,9 @@ class NoticeIn(Schema):
     customers: list[str] = []
     message: str = ""
     urgent: bool | None = None
+    # A restored, apology, credit or survey notice leaves out customers already told that
+    # kind about the outage, unless this is true.
+    include_already_told: bool = False
 
 
 class NoticeOut(Schema):
@@ -40,6 +43,7 @@ class NoticeOut(Schema):
     audience: str
     status: str
     urgent: bool
+    include_already_told: bool
     recipients: int
     created_at: datetime
     approved_at: datetime | None
@@ -55,6 +59,7 @@ class PreviewOut(Schema):
     by_language: dict[str, int]
     by_priority: dict[int, int]
     unreachable: dict[str, int]
+    already_told: int  # already told this kind about the outage: excluded unless included
 
 
 class ProgressOut(Schema):
@@ -100,6 +105,7 @@ def create_notice(request: HttpRequest, body: NoticeIn) -> Any:
         customers=body.customers,
         message=body.message,
         urgent=body.urgent,
+        include_already_told=body.include_already_told,
     )
     return StatusResponse(201, notice)
 

@@ -18,7 +18,13 @@ from amends.comms import subscriber_messages, templating
 from amends.comms.batchsql import clock, id_in, moment
 from amends.comms.channels.base import OutboundMessage
 from amends.comms.context_providers import recipient_context
-from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notice
+from amends.comms.models import (
+    STALE_ON_RESTORE,
+    Delivery,
+    DeliveryStatus,
+    MessageTemplate,
+    Notice,
+)
 from amends.comms.outbound import outbound_message
 from amends.outages.models import Impact, Outage
 
@@ -30,6 +36,7 @@ class Prepared:
     ready: list[tuple[Delivery, OutboundMessage]] = field(default_factory=list)
     deferred: list[Deferred] = field(default_factory=list)  # quiet hours, hourly cap
     unrenderable: list[tuple[Delivery, str]] = field(default_factory=list)
+    superseded: list[Delivery] = field(default_factory=list)  # out of date: customer restored
 
 
 class Recipient(Protocol):
@@ -103,14 +110,17 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
         if customer is None:
             prepared.unrenderable.append((delivery, "the customer is no longer on record"))
             continue
+        impact = affected.get(delivery.customer_id, NO_IMPACT)
+        if delivery.notice.kind in STALE_ON_RESTORE and impact.restored_at is not None:
+            # Restored since the dispatcher's last look: "it went down" would be false now.
+            prepared.superseded.append(delivery)
+            continue
         capped = delivery.customer_id in over_cap
         wait = None if delivery.notice.urgent else _wait_until(customer, capped=capped, now=now)
         if wait is not None:
             prepared.deferred.append((delivery, wait))
             continue
-        context = _with_recipient(
-            shared[delivery.notice_id], customer, affected.get(delivery.customer_id, NO_IMPACT)
-        )
+        context = _with_recipient(shared[delivery.notice_id], customer, impact)
         context.update(extra.get((delivery.notice_id, delivery.customer_id), {}))
         override = pick_template(
             overrides, delivery.notice.kind, delivery.channel, delivery.language

@@ -45,6 +45,12 @@ def segment_cost_cents() -> int:
     return int(settings.AMENDS_SMS_SEGMENT_COST_CENTS)
 
 
+def already_told_words(count: int, *, included: bool) -> str:
+    """ "N already told — excluded": customers another notice of this kind about the outage
+    told already (the console, the CLI)."""
+    return f"{count:,} already told — {'included: told again' if included else 'excluded'}"
+
+
 @dataclass(frozen=True)
 class ChannelLine:
     channel: str
