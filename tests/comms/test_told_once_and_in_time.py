@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from amends.comms import dispatch, outbox, preview
 from amends.comms.audience import count_audience
@@ -286,3 +287,39 @@ def test_a_customer_a_failed_message_never_reached_is_not_already_told(
     second = notice_create(actor=cleo, kind="apology", audience="all_affected", outage=outage)
     assert second.recipients == 1
     assert NoticeStatus.DRAFT == second.status
+
+
+def test_a_restoration_wakes_the_outages_sending_notices(
+    cleo: User, outage: Outage, django_capture_on_commit_callbacks: Any
+) -> None:
+    only_sms("C4")
+    ack = release(cleo, outage, "acknowledge")
+    run(ack)
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        restore(outage, "N2")
+    woken = DBTaskResult.objects.filter(task_path__endswith="dispatch_notice")
+    assert [task.args_kwargs["args"] for task in woken] == [[ack.pk]]
+
+
+def test_cli_creates_a_notice_that_includes_those_already_told(cleo: User, outage: Outage) -> None:
+    run(release(cleo, outage, "apology"))
+    out = StringIO()
+    call_command(
+        "notice",
+        "create",
+        "--outage",
+        outage.reference,
+        "--kind",
+        "apology",
+        "--include-already-told",
+        "--as",
+        "cleo",
+        "--json",
+        stdout=out,
+    )
+    assert '"include_already_told": true' in out.getvalue()
+    assert Notice.objects.latest("pk").recipients == 4
+    out = StringIO()
+    call_command("notice", "preview", str(Notice.objects.latest("pk").pk), stdout=out)
+    assert "4 already told — included: told again" in out.getvalue()
