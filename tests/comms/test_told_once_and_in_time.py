@@ -137,7 +137,9 @@ def test_a_customer_back_gets_only_the_restored_message_and_the_stale_ones_show_
     )
 
 
-def test_api_progress_counts_superseded(cleo: User, outage: Outage, client: Client) -> None:
+def test_console_dashboard_and_api_progress_count_superseded(
+    cleo: User, outage: Outage, client: Client
+) -> None:
     only_sms("C4")
     ack = release(cleo, outage, "acknowledge")
     run(ack)
@@ -148,6 +150,9 @@ def test_api_progress_counts_superseded(cleo: User, outage: Outage, client: Clie
         f"/api/v1/comms/notices/{ack.pk}", headers={"Authorization": f"Bearer {token}"}
     ).json()
     assert body["deliveries"]["superseded"] == 1
+    client.force_login(cleo)
+    page = client.get(f"/notices/{ack.pk}/dashboard/").content.decode()
+    assert '<dt>Superseded (out of date)</dt><dd id="delivery-superseded">1</dd>' in page
 
 
 def test_a_row_claimed_just_before_restoration_is_superseded_not_sent(
