@@ -74,8 +74,9 @@ def supersede_restored(outage_id: int) -> int:
         outage_id=outage_id, kind__in=STALE_ON_RESTORE, status=NoticeStatus.SENDING
     )
     total = 0
-    for notice in notices:
+    for notice in notices.select_related("outage"):
         with transaction.atomic(), connection.cursor() as cursor:
+            audiences.prepare_for_audience(notice)  # a national outage: hash joins
             cursor.execute(
                 "UPDATE comms_delivery SET status = %s, error = %s, finished_at = %s "
                 "WHERE notice_id = %s AND status IN (%s, %s) AND customer_id IN "
