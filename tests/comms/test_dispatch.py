@@ -187,9 +187,12 @@ def test_permanent_email_failure_falls_back_to_sms(
 
 
 @override_settings(AMENDS_APPROVAL_THRESHOLD=100)
-def test_sms_held_during_mobile_outage_goes_after_restoration(
+def test_sms_held_during_mobile_outage_is_superseded_once_the_customer_is_back(
     cleo: User, outage: Outage, tmp_path: Path
 ) -> None:
+    """Saying it went down after it is back would be false: the held SMS is never sent (a held
+    message of a customer still out in another service goes when the mobile is back: see
+    test_told_once_and_in_time)."""
     Customer.objects.filter(external_id="C4").update(email="")  # C4 only has SMS
     with override_settings(DATA_DIR=tmp_path):
         notice = send(cleo, outage)
@@ -198,7 +201,8 @@ def test_sms_held_during_mobile_outage_goes_after_restoration(
         outage_restore(actor="nmc", outage=outage)
         assert dispatch.run_notice(notice.pk) == "done"
     held.refresh_from_db()
-    assert held.status == "sent" and held.channel == "sms"
+    assert held.status == "superseded" and held.channel == "sms"
+    assert not (tmp_path / "outbox" / "sms").exists()
 
 
 @override_settings(AMENDS_APPROVAL_THRESHOLD=100, AMENDS_DELIVERY_LEASE_SECONDS=1)

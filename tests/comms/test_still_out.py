@@ -169,7 +169,7 @@ def test_nothing_stays_held_once_the_outage_is_resolved(outage: Outage, tmp_path
         outage_transition(actor="nmc", outage=outage, to="resolved")
         assert not Delivery.objects.filter(status=DeliveryStatus.HELD).exists()
         stale = Delivery.objects.get(notice=acknowledge, customer__external_id="C4")
-        assert stale.status == DeliveryStatus.CANCELLED
+        assert stale.status == DeliveryStatus.SUPERSEDED
         assert stale.error == dispatch.STALE_ERROR
         assert dispatch.run_notice(custom.pk) == "done"
         news = Delivery.objects.get(notice=custom, customer__external_id="C4")

@@ -502,7 +502,7 @@ def test_a_newer_change_supersedes_what_an_older_one_has_not_sent(
     assert first.status == NoticeStatus.SUPERSEDED and second.supersedes_id == first.pk
     assert second.kind == NoticeKind.RESTORED
     assert set(Delivery.objects.filter(notice=first).values_list("status", flat=True)) == {
-        DeliveryStatus.CANCELLED
+        DeliveryStatus.SUPERSEDED
     }
 
 

@@ -33,6 +33,9 @@ class NoticeIn(Schema):
     customers: list[str] = []
     message: str = ""
     urgent: bool | None = None
+    # A restored, apology, credit or survey notice leaves out customers already told that
+    # kind about the outage, unless this is true.
+    include_already_told: bool = False
 
 
 class NoticeOut(Schema):
@@ -41,6 +44,7 @@ class NoticeOut(Schema):
     audience: str
     status: str
     urgent: bool
+    include_already_told: bool
     recipients: int
     created_at: datetime
     approved_at: datetime | None
@@ -61,6 +65,7 @@ class PreviewOut(Schema):
         description="who would read English instead of their language, and why, e.g. "
         "'ar: 312 recipients get English (no Arabic templates)'",
     )
+    already_told: int = 0  # already told this kind about the outage: excluded unless included
 
 
 class ProgressOut(Schema):
@@ -122,6 +127,7 @@ def create_notice(request: HttpRequest, body: NoticeIn) -> Any:
         customers=body.customers,
         message=body.message,
         urgent=body.urgent,
+        include_already_told=body.include_already_told,
     )
     return StatusResponse(201, notice)
 

@@ -19,7 +19,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from amends.comms.audience_providers import provided_condition
-from amends.comms.models import OPTIONAL_KINDS, Audience, DeliveryStatus, Notice, Priority
+from amends.comms.models import (
+    ONCE_PER_OUTAGE,
+    OPTIONAL_KINDS,
+    TOLD_OR_TELLING,
+    Audience,
+    DeliveryStatus,
+    Notice,
+    Priority,
+)
 from amends.core.db import allow_bulk_memory
 
 # channel, address expression, consent column, condition "travels over the mobile network"
@@ -50,7 +58,42 @@ def _in_outage(*, open_only: bool = False) -> str:
 
 
 def audience_condition(notice: Notice) -> tuple[str, list[Any]]:
-    """A condition on ``network_customer c``: the customer is in the notice's audience."""
+    """A condition on ``network_customer c``: the customer is in the notice's audience (and,
+    for a kind said once per outage, not already told it: ``already_told_condition``)."""
+    condition, params = _chosen(notice)
+    told = already_told_condition(notice)
+    if told is None or notice.include_already_told:
+        return condition, params
+    return f"({condition}) AND NOT {told[0]}", [*params, *told[1]]
+
+
+def already_told_condition(notice: Notice) -> tuple[str, list[Any]] | None:
+    """A condition on ``network_customer c``: another notice of this kind about this outage
+    told the customer or is telling them (a message sent, delivered or on its way); None when
+    the kind is not said once per outage.
+
+    A provided audience is left to its app, which knows what each customer was told (a
+    remediation credit notice tells of one payout: a customer paid again is told again, and
+    one a first notice never reached is told by a later one).
+    """
+    if (
+        notice.kind not in ONCE_PER_OUTAGE
+        or notice.outage_id is None
+        or notice.audience == Audience.PROVIDED
+    ):
+        return None
+    statuses = ", ".join(["%s"] * len(TOLD_OR_TELLING))
+    # By (notice, customer): the delivery_one_per_customer_channel index answers each probe.
+    return (
+        "EXISTS (SELECT 1 FROM comms_delivery t WHERE t.customer_id = c.id "
+        f"AND t.status IN ({statuses}) AND t.notice_id IN (SELECT n.id FROM comms_notice n "
+        "WHERE n.outage_id = %s AND n.kind = %s AND n.id <> %s))",
+        [*TOLD_OR_TELLING, notice.outage_id, notice.kind, notice.pk or 0],
+    )
+
+
+def _chosen(notice: Notice) -> tuple[str, list[Any]]:
+    """Whom the notice's audience names, before leaving out those already told."""
     if notice.audience == Audience.STAFF:  # staff only: no customer
         return "1 = 0", []
     if notice.audience == Audience.LIST:
@@ -239,6 +282,24 @@ class AudienceCounts:
     by_language: dict[str, int]
     by_priority: dict[int, int]
     unreachable: dict[str, int]  # reason → customers
+    # Named by the audience but already told this kind about the outage: left out, unless
+    # the notice includes them (then they are counted above as well).
+    already_told: int = 0
+
+
+def count_already_told(notice: Notice) -> int:
+    """How many customers the audience names were already told this kind (see
+    ``already_told_condition``); 0 for kinds said more than once."""
+    told = already_told_condition(notice)
+    if told is None:
+        return 0
+    chosen, params = _chosen(notice)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM network_customer c WHERE {chosen} AND {told[0]}",
+            [*params, *told[1]],
+        )
+        return int(cursor.fetchone()[0])
 
 
 _UNREACHABLE_REASONS = {
@@ -260,6 +321,7 @@ def count_audience(notice: Notice) -> AudienceCounts:
             params,
         )
         rows = cursor.fetchall()
+        already_told = count_already_told(notice)
     by_channel: dict[str, int] = {}
     by_language: dict[str, int] = {}
     by_priority: dict[int, int] = {}
@@ -283,4 +345,5 @@ def count_audience(notice: Notice) -> AudienceCounts:
         by_language,
         by_priority,
         unreachable,
+        already_told,
     )

@@ -20,6 +20,7 @@ from amends.comms.channels.base import OutboundMessage
 from amends.comms.context_providers import recipient_context
 from amends.comms.models import (
     OPTIONAL_KINDS,
+    STALE_ON_RESTORE,
     Delivery,
     DeliveryStatus,
     MessageTemplate,
@@ -39,6 +40,7 @@ class Prepared:
     ready: list[tuple[Delivery, OutboundMessage]] = field(default_factory=list)
     deferred: list[Deferred] = field(default_factory=list)  # quiet hours, hourly cap
     unrenderable: list[tuple[Delivery, str]] = field(default_factory=list)
+    superseded: list[Delivery] = field(default_factory=list)  # out of date: customer restored
 
 
 class Recipient(Protocol):
@@ -124,6 +126,11 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
         if customer is None:
             prepared.unrenderable.append((delivery, "the customer is no longer on record"))
             continue
+        impact = affected.get((delivery.notice.outage_id or 0, delivery.customer_id), NO_IMPACT)
+        if delivery.notice.kind in STALE_ON_RESTORE and impact.restored_at is not None:
+            # Restored since the dispatcher's last look: "it went down" would be false now.
+            prepared.superseded.append(delivery)
+            continue
         capped = delivery.customer_id in over_cap
         wait = None if delivery.notice.urgent else _wait_until(customer, capped=capped, now=now)
         if wait is not None:
@@ -137,9 +144,7 @@ def build_messages(deliveries: list[Delivery]) -> Prepared:
         key = (delivery.notice_id, worded_in)
         if key not in shared:
             shared[key] = _shared_context(delivery.notice, worded_in)
-        context = _with_recipient(
-            shared[key], customer, affected.get(delivery.customer_id, NO_IMPACT)
-        )
+        context = _with_recipient(shared[key], customer, impact)
         context.update(extra.get((delivery.notice_id, delivery.customer_id), {}))
         try:
             rendered = templating.render(
@@ -244,15 +249,19 @@ class CustomerImpact:
 NO_IMPACT = CustomerImpact([], [], None, None)
 
 
-def customer_impacts(deliveries: list[Delivery]) -> dict[int, CustomerImpact]:
-    """Each customer's affected localities, products and own window, one query per outage."""
+def customer_impacts(deliveries: list[Delivery]) -> dict[tuple[int, int], CustomerImpact]:
+    """Each customer's affected localities, products and own window in each delivery's outage,
+    by (outage id, customer id): one query per outage."""
     by_outage: dict[int, set[int]] = defaultdict(set)
     for d in deliveries:
         if d.notice.outage_id and d.customer_id is not None:
             by_outage[d.notice.outage_id].add(d.customer_id)
-    details: dict[int, CustomerImpact] = {}
+    details: dict[tuple[int, int], CustomerImpact] = {}
     for outage_id, customers in by_outage.items():
-        details.update(_impacts_in(outage_id, customers))
+        details.update(
+            ((outage_id, customer_id), impact)
+            for customer_id, impact in _impacts_in(outage_id, customers).items()
+        )
     return details
 
 

@@ -39,14 +39,16 @@ from amends.comms.channels.registry import channel_for
 from amends.comms.content import build_messages
 from amends.comms.models import (
     OPEN_DELIVERY,
+    STALE_ON_RESTORE,
+    Audience,
     Delivery,
     DeliveryStatus,
     Notice,
-    NoticeKind,
     NoticeStatus,
     Subscriber,
 )
 from amends.comms.ratelimit import acquire
+from amends.core import audit
 from amends.outages.models import OPEN_STATUSES, Outage
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,59 @@ log = logging.getLogger(__name__)
 
 def _db(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
+
+
+RESTORED_REASON = "the customer's services are back: out of date"
+
+
+def supersede_restored(outage_id: int) -> int:
+    """Supersede the messages of the outage's acknowledge, update and ETR-changed notices
+    that no provider has yet (queued or held) to customers who are no longer out in it: "it
+    went down" or "new fix time" after everything is back is false. Returns how many.
+
+    One set-based UPDATE per such notice still sending (a handful per outage), each audited
+    with its count. Runs before held messages are released, so a restored customer's held
+    SMS is superseded rather than released; ``content.build_messages`` checks again for rows
+    claimed just before the restoration.
+    """
+    notices = Notice.objects.filter(
+        outage_id=outage_id, kind__in=STALE_ON_RESTORE, status=NoticeStatus.SENDING
+    )
+    total = 0
+    for notice in notices.select_related("outage"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            audiences.prepare_for_audience(notice)  # a national outage: hash joins
+            cursor.execute(
+                "UPDATE comms_delivery SET status = %s, error = %s, finished_at = %s "
+                "WHERE notice_id = %s AND status IN (%s, %s) AND customer_id IN "
+                "(SELECT customer_id FROM outages_impact WHERE outage_id = %s) AND NOT EXISTS "
+                "(SELECT 1 FROM outages_impact o WHERE o.outage_id = %s "
+                "AND o.customer_id = comms_delivery.customer_id AND o.window_end IS NULL)",
+                [
+                    DeliveryStatus.SUPERSEDED,
+                    RESTORED_REASON,
+                    _db(timezone.now()),
+                    notice.pk,
+                    DeliveryStatus.QUEUED,
+                    DeliveryStatus.HELD,
+                    outage_id,
+                    outage_id,
+                ],
+            )
+            superseded = int(cursor.rowcount)
+            if superseded:
+                _audit_superseded(notice.pk, superseded)
+        total += superseded
+    return total
+
+
+def _audit_superseded(notice_id: int, count: int) -> None:
+    audit.record(
+        "dispatcher",
+        "comms.deliveries_superseded",
+        ("comms.notice", str(notice_id)),
+        after={"superseded": count, "why": RESTORED_REASON},
+    )
 
 
 def release_held(notice: Notice) -> int:
@@ -73,31 +128,30 @@ def release_held(notice: Notice) -> int:
 
 
 # Held on a resolved outage, these kinds are out of date: "it's down", "new fix time".
-STALE_WHEN_RESOLVED = (NoticeKind.ACKNOWLEDGE, NoticeKind.UPDATE, NoticeKind.ETR_CHANGED)
 STALE_ERROR = "Not sent: the outage was resolved before the customer's mobile was back."
 
 
 def release_outage_held(outage_id: int) -> int:
     """Let nothing of a resolved outage wait "held until restoration": a held message whose
-    news is out of date (``STALE_WHEN_RESOLVED``) is cancelled with ``STALE_ERROR``, any other
+    news is out of date (``STALE_ON_RESTORE``) is superseded with ``STALE_ERROR``, any other
     is queued now (its notice's dispatcher or the sweeper sends it). Only for outages that
     are resolved or closed; an open outage's held messages wait for ``release_held``."""
     if Outage.objects.filter(pk=outage_id, status__in=OPEN_STATUSES).exists():
         return 0
     held = Delivery.objects.filter(notice__outage_id=outage_id, status=DeliveryStatus.HELD)
     now = timezone.now()
-    cancelled = held.filter(notice__kind__in=STALE_WHEN_RESOLVED).update(
-        status=DeliveryStatus.CANCELLED, error=STALE_ERROR, finished_at=now
+    superseded = held.filter(notice__kind__in=STALE_ON_RESTORE).update(
+        status=DeliveryStatus.SUPERSEDED, error=STALE_ERROR, finished_at=now
     )
     queued = held.update(status=DeliveryStatus.QUEUED, next_attempt_at=now)
-    if cancelled or queued:
+    if superseded or queued:
         log.info(
-            "outage %s resolved: %d held messages queued, %d out of date cancelled",
+            "outage %s resolved: %d held messages queued, %d out of date superseded",
             outage_id,
             queued,
-            cancelled,
+            superseded,
         )
-    return cancelled + queued
+    return superseded + queued
 
 
 def backoff(attempt: int) -> timedelta:
@@ -127,6 +181,7 @@ def process(claimed: outbox.Claim) -> BatchOutcome:
         ],
     )
     outcome.deferred = len(prepared.deferred)
+    _supersede_claimed(claimed.token, prepared.superseded)
     if prepared.unrenderable:  # no template for that channel: retrying cannot help
         _record(
             "render",
@@ -144,6 +199,19 @@ def process(claimed: outbox.Claim) -> BatchOutcome:
     for capability, pairs in by_channel.items():
         _send(capability, claimed, pairs, outcome)
     return outcome
+
+
+def _supersede_claimed(token: int, deliveries: list[Delivery]) -> None:
+    """Rows claimed just before their customer was restored: superseded, never sent."""
+    superseded = outbox.supersede(token, [d.pk for d in deliveries], why=RESTORED_REASON)
+    if not superseded:
+        return
+    by_notice: dict[int, int] = {}
+    for delivery in deliveries:
+        if delivery.pk in superseded:
+            by_notice[delivery.notice_id] = by_notice.get(delivery.notice_id, 0) + 1
+    for notice_id, count in by_notice.items():
+        _audit_superseded(notice_id, count)
 
 
 def _with_recipients(deliveries: list[Delivery]) -> list[Delivery]:
@@ -262,12 +330,15 @@ def run_notice(notice_id: int, *, batch: int | None = None, budget_seconds: floa
     if notice.status != NoticeStatus.SENDING:
         return "done"
     outbox.sweep()
+    if notice.outage_id is not None:
+        supersede_restored(notice.outage_id)
     release_held(notice)
+    earlier = earlier_notices(notice)
     deadline = time.monotonic() + budget_seconds
     size = batch or settings.AMENDS_DISPATCH_BATCH
     with outbox.LeaseKeeper() as keeper:
         while time.monotonic() < deadline:
-            claimed = outbox.claim(notice_id, limit=size, now=timezone.now())
+            claimed = outbox.claim(notice_id, limit=size, now=timezone.now(), earlier=earlier)
             if not claimed.deliveries:
                 break
             keeper.hold(claimed)
@@ -276,6 +347,20 @@ def run_notice(notice_id: int, *, batch: int | None = None, budget_seconds: floa
         else:
             return "more"
     return _settle(notice)
+
+
+def earlier_notices(notice: Notice) -> list[int]:
+    """The notices of the same outage still sending whose messages to a customer go before
+    this one's: those made before it (an urgent notice waits only for urgent ones, never for
+    a progress update waiting for the end of someone's quiet hours)."""
+    if notice.outage_id is None:
+        return []
+    earlier = Notice.objects.filter(
+        outage_id=notice.outage_id, pk__lt=notice.pk, status=NoticeStatus.SENDING
+    ).exclude(audience=Audience.SUBSCRIBERS)
+    if notice.urgent:
+        earlier = earlier.filter(urgent=True)
+    return list(earlier.values_list("pk", flat=True))
 
 
 def _settle(notice: Notice) -> str:

@@ -105,6 +105,13 @@ class ComposeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What this notice adds in its own words ({{ message }} in the templates).",
     )
+    include_already_told = forms.BooleanField(
+        label="Include customers already told",
+        required=False,
+        help_text="Restored, apology, credit applied and survey notices are sent once per "
+        "outage: customers another notice of the kind told already are left out unless "
+        "this is ticked.",
+    )
     urgent = forms.ChoiceField(
         label="Quiet hours",
         choices=URGENT_CHOICES,
@@ -136,6 +143,7 @@ class ComposeForm(forms.Form):
             "customers": [c for c in _SEPARATORS.split(data["customers"]) if c],
             "message": data["message"].strip(),
             "urgent": urgent,
+            "include_already_told": data["include_already_told"],
         }
 
     def add_amends_error(self, error: AmendsError) -> None:

@@ -28,6 +28,17 @@ URGENT_KINDS = (NoticeKind.ACKNOWLEDGE, NoticeKind.RESTORED, NoticeKind.ETR_CHAN
 # they can do without. Outage notices about their own services, updates included, still come,
 # and so does the word that a credit is on its way.
 OPTIONAL_KINDS = (NoticeKind.APOLOGY, NoticeKind.SURVEY, NoticeKind.CUSTOM)
+# What these say ("it went down", "new fix time") is false once the customer is back: their
+# messages not yet handed to a provider are superseded when the customer is restored.
+STALE_ON_RESTORE = (NoticeKind.ACKNOWLEDGE, NoticeKind.UPDATE, NoticeKind.ETR_CHANGED)
+# Said once per outage: a customer already told (or being told) is left out of a second one,
+# unless the author asks to send again (``Notice.include_already_told``).
+ONCE_PER_OUTAGE = (
+    NoticeKind.RESTORED,
+    NoticeKind.APOLOGY,
+    NoticeKind.CREDIT_APPLIED,
+    NoticeKind.SURVEY,
+)
 
 
 class Capability(models.TextChoices):
@@ -107,6 +118,10 @@ class Notice(models.Model):
     audience_list = models.JSONField(default=list, blank=True)  # customer external ids
     message = models.TextField(blank=True, help_text="The notice's own words ({{ message }}).")
     urgent = models.BooleanField(default=False, help_text="Sent even in quiet hours.")
+    include_already_told = models.BooleanField(
+        default=False,
+        help_text="Also send to customers already told this kind of notice about this outage.",
+    )
     status = models.CharField(
         max_length=20, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT
     )
@@ -171,9 +186,12 @@ class DeliveryStatus(models.TextChoices):
     BOUNCED = "bounced", "Bounced"
     DEAD = "dead", "Gave up after retries"
     CANCELLED = "cancelled", "Cancelled"
+    SUPERSEDED = "superseded", "Superseded (out of date)"
 
 
 OPEN_DELIVERY = (DeliveryStatus.QUEUED, DeliveryStatus.HELD, DeliveryStatus.SENDING)
+# A customer has been told (or is being told) what a delivery in one of these says.
+TOLD_OR_TELLING = (*OPEN_DELIVERY, DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
 
 
 class Priority(models.IntegerChoices):

@@ -25,7 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from amends.comms.batchsql import id_in, id_text_pairs
-from amends.comms.models import Delivery, DeliveryStatus
+from amends.comms.models import OPEN_DELIVERY, Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +74,42 @@ class Claim:
         return [delivery.pk for delivery in self.deliveries]
 
 
-def claim(notice_id: int, *, limit: int, now: datetime) -> Claim:
+def _after_earlier(earlier: Sequence[int]) -> tuple[str, list[Any]]:
+    """A condition on a claimed row: its customer has no message of the ``earlier`` notices
+    (of the same outage) still on its way. A later notice never overtakes an earlier one:
+    the customer's held acknowledge goes (or is superseded) before the ETR change after it.
+
+    Looked up by (notice, customer) in the ``delivery_one_per_customer_channel`` index, one
+    probe per earlier notice and candidate row; no index of its own is needed.
+    """
+    if not earlier:
+        return "", []
+    notices, params = id_in("e.notice_id", earlier)
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM comms_delivery e WHERE "  # noqa: S608
+        f"{notices} AND e.customer_id = comms_delivery.customer_id "
+        "AND e.status IN (%s, %s, %s))",
+        [*params, *OPEN_DELIVERY],
+    )
+
+
+def claim(notice_id: int, *, limit: int, now: datetime, earlier: Sequence[int] = ()) -> Claim:
     """Take up to ``limit`` due deliveries of the notice, highest priority first, and return
-    them: one statement for the claim and the rows.
+    them: one statement for the claim and the rows. ``earlier``: notices whose open messages
+    to a customer this notice's message to them waits for (see ``_after_earlier``).
 
     The conditional ``status = 'queued'`` inside one UPDATE means two workers can never both
     take a row; on PostgreSQL, SKIP LOCKED lets them take different rows without waiting.
     """
     token = secrets.randbits(62)
     columns = ", ".join(f"comms_delivery.{name}" for name in _LOADED)
+    waits, wait_params = _after_earlier(earlier)
     with transaction.atomic(), connection.cursor() as cursor:
         # The CTE picks the rows once; an IN (subquery … LIMIT) may be re-evaluated by
         # PostgreSQL and take more rows than asked for.
         cursor.execute(
             "WITH picked AS (SELECT id FROM comms_delivery WHERE notice_id = %s "  # noqa: S608
-            "AND status = %s "
+            f"AND status = %s{waits} "
             f"AND next_attempt_at <= %s ORDER BY priority, id LIMIT %s{_skip_locked()}) "
             "UPDATE comms_delivery SET status = %s, lease_until = %s, lease_token = %s, "
             "attempts = attempts + 1 FROM picked WHERE comms_delivery.id = picked.id "
@@ -96,6 +117,7 @@ def claim(notice_id: int, *, limit: int, now: datetime) -> Claim:
             [
                 notice_id,
                 DeliveryStatus.QUEUED,
+                *wait_params,
                 _db(now),
                 limit,
                 DeliveryStatus.SENDING,
@@ -235,6 +257,29 @@ def mark_sent(token: int, sent: Sequence[tuple[int, str]], *, provider: str, now
             ],
         )
         return int(cursor.rowcount)
+
+
+def supersede(token: int, ids: Sequence[int], *, why: str) -> set[int]:
+    """Claimed rows that must not be sent any more (out of date): superseded, never handed to
+    a provider. Returns the ids the claim still held."""
+    if not ids:
+        return set()
+    where, params = id_in("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE comms_delivery SET status = %s, error = %s, finished_at = %s, "  # noqa: S608
+            f"lease_until = NULL, lease_token = NULL WHERE {where} AND status = %s "
+            "AND lease_token = %s RETURNING id",
+            [
+                DeliveryStatus.SUPERSEDED,
+                why,
+                _db(timezone.now()),
+                *params,
+                DeliveryStatus.SENDING,
+                token,
+            ],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 @dataclass(frozen=True)

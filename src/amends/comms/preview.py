@@ -46,6 +46,12 @@ def segment_cost_cents() -> int:
     return int(settings.AMENDS_SMS_SEGMENT_COST_CENTS)
 
 
+def already_told_words(count: int, *, included: bool) -> str:
+    """ "N already told — excluded": customers another notice of this kind about the outage
+    told already (the console, the CLI)."""
+    return f"{count:,} already told — {'included: told again' if included else 'excluded'}"
+
+
 @dataclass(frozen=True)
 class ChannelLine:
     channel: str
@@ -177,7 +183,10 @@ def _render(notice: Notice, groups: list[_Group]) -> dict[_Group, Sample]:
         override = content.pick_template(overrides, notice.kind, row.channel, language)
         worded_in = templating.template_language(notice.kind, row.channel, language, override)
         context = content.message_context(
-            notice, customer, affected.get(customer.pk, content.NO_IMPACT), worded_in
+            notice,
+            customer,
+            affected.get((notice.outage_id or 0, customer.pk), content.NO_IMPACT),
+            worded_in,
         )
         context.update(extra.get((notice.pk, customer.pk), {}))
         try:

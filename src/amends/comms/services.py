@@ -52,10 +52,13 @@ def notice_create(
     customers: Sequence[str] = (),
     message: str = "",
     urgent: bool | None = None,
+    include_already_told: bool = False,
 ) -> Notice:
     """A draft notice; nothing is sent until it is submitted (and approved, when large).
     ``provider`` names the registered audience provider of a ``provided`` audience (an app
-    sending its own notices, e.g. remediation's "remedy.credit")."""
+    sending its own notices, e.g. remediation's "remedy.credit"). ``include_already_told``:
+    a restored, apology, credit or survey notice also reaches customers already told that
+    kind about the outage (see ``audience.already_told_condition``)."""
     _require(actor, AUTHORS, "write notices")
     if kind not in NoticeKind.values:
         raise AmendsError(f"{kind!r} is not a notice kind", field="kind")
@@ -89,6 +92,7 @@ def notice_create(
             audience_list=list(customers),
             message=message,
             urgent=kind in URGENT_KINDS if urgent is None else urgent,
+            include_already_told=include_already_told,
             author=actor,
         )
         notice.recipients = audiences.count_audience(notice).reachable
@@ -100,6 +104,7 @@ def notice_create(
             after={
                 "kind": kind,
                 "audience": audience,
+                "include_already_told": include_already_told,
                 "outage": outage.reference if outage else None,
                 # A provided audience is linked by its app after this; submit counts it.
                 "recipients": None if audience == Audience.PROVIDED else notice.recipients,
@@ -175,12 +180,14 @@ def notice_cancel(*, actor: User, notice: Notice) -> Notice:
     return notice
 
 
-def _cancel_open_deliveries(notice: Notice, *, reason: str) -> int:
+def _cancel_open_deliveries(
+    notice: Notice, *, reason: str, status: str = DeliveryStatus.CANCELLED
+) -> int:
     # A delivery a worker holds (sending) is already with the provider or about to be: it is
     # left to finish; only queued and held ones are stopped.
     return Delivery.objects.filter(
         notice=notice, status__in=(DeliveryStatus.QUEUED, DeliveryStatus.HELD)
-    ).update(status=DeliveryStatus.CANCELLED, error=reason, finished_at=timezone.now())
+    ).update(status=status, error=reason, finished_at=timezone.now())
 
 
 def _supersede_older(notice: Notice) -> list[int]:
@@ -202,7 +209,9 @@ def _supersede_older(notice: Notice) -> list[int]:
     )
     superseded = []
     for old in older:
-        _cancel_open_deliveries(old, reason=f"superseded by notice {notice.pk}")
+        _cancel_open_deliveries(
+            old, reason=f"superseded by notice {notice.pk}", status=DeliveryStatus.SUPERSEDED
+        )
         old.status = NoticeStatus.SUPERSEDED
         old.finished_at = timezone.now()
         old.save(update_fields=["status", "finished_at"])

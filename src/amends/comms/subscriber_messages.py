@@ -152,7 +152,7 @@ def _supersede_older(notice: Notice) -> list[int]:
     now = timezone.now()
     for old in older:
         Delivery.objects.filter(notice=old, status=DeliveryStatus.QUEUED).update(
-            status=DeliveryStatus.CANCELLED,
+            status=DeliveryStatus.SUPERSEDED,
             error=f"superseded by notice {notice.pk}",
             finished_at=now,
         )

@@ -163,7 +163,7 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = _notice(notice_id)
     context: dict[str, Any] = {"notice": notice, "kind_name": KIND_NAMES[notice.kind]}
     if notice.status in PREVIEWED:
-        context |= _preview_context(preview.notice_preview(notice))
+        context |= _preview_context(notice, preview.notice_preview(notice))
     dashboard = preview.delivery_dashboard(notice)
     context |= _dashboard_context(notice, dashboard)
     if notice.kind == NoticeKind.SURVEY:
@@ -186,7 +186,7 @@ def language_name(tag: str) -> str:
     return f"{name} ({tag})" if name != tag else tag
 
 
-def _preview_context(found: preview.NoticePreview) -> dict[str, Any]:
+def _preview_context(notice: Notice, found: preview.NoticePreview) -> dict[str, Any]:
     """The preview, with its numbers worded for people (times, money, language names)."""
     channels = [
         {
@@ -216,6 +216,11 @@ def _preview_context(found: preview.NoticePreview) -> dict[str, Any]:
             for tag, n in found.languages
         ],
         "unreachable_total": sum(found.counts.unreachable.values()),
+        "already_told": preview.already_told_words(
+            found.counts.already_told, included=notice.include_already_told
+        )
+        if found.counts.already_told
+        else "",
         "send_time": duration_words(found.send_seconds),
         "sms_lines": sms_lines,
         "sms_recipients": sum(line.recipients for line in found.sms),

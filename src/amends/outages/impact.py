@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from amends.core.db import allow_bulk_memory
 from amends.network.queries import subtree_bounds
@@ -186,7 +186,15 @@ def resolve_impact(
         (now_affected,) = cursor.fetchone()
         cursor.execute(f"DROP TABLE {COVER}")
     _refresh_counts(outage)
+    if closed:
+        _announce_closed(outage.pk)
     return ImpactDiff(opened, closed, now_affected)
+
+
+def _announce_closed(outage_id: int) -> None:
+    from amends.outages.signals import windows_closed
+
+    transaction.on_commit(lambda: windows_closed.send(sender=Outage, outage_id=outage_id))
 
 
 def _refresh_counts(outage: Outage) -> None:

@@ -23,6 +23,7 @@ from amends.comms import dispatch, preview, queries, services
 from amends.comms.api import NoticeOut
 from amends.comms.audience import count_audience
 from amends.comms.models import Audience, Notice, NoticeKind, NoticeStatus, Priority
+from amends.comms.preview import already_told_words
 from amends.core.errors import AmendsError, Conflict, NotFound
 from amends.outages import queries as outage_queries
 from amends.outages.models import Outage
@@ -49,6 +50,12 @@ class Command(BaseCommand):
             "--customer", nargs="+", action="extend", default=[], help="external id(s), for list"
         )
         create.add_argument("--message", default="", help="the notice's own words")
+        create.add_argument(
+            "--include-already-told",
+            action="store_true",
+            help="restored, apology, credit_applied, survey: also customers already told "
+            "this kind about the outage (left out by default)",
+        )
         for name, text in [
             ("preview", "who it would reach, on which channels, and who it cannot"),
             ("submit", "send it (small) or ask for approval (above the threshold)"),
@@ -88,6 +95,7 @@ class Command(BaseCommand):
             segment=o["segment"],
             customers=o["customer"],
             message=o["message"],
+            include_already_told=o["include_already_told"],
         )
         self._print_notice(notice, as_json=o["json"])
 
@@ -112,6 +120,9 @@ class Command(BaseCommand):
         )
         for line in english:
             self.stdout.write(f"  in English: {line}")
+        if counts.already_told:
+            told = already_told_words(counts.already_told, included=notice.include_already_told)
+            self.stdout.write(f"  {told}")
 
     def _send(self, o: dict[str, Any]) -> None:
         notice = _notice(o["id"])
