@@ -9,12 +9,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja import Status as StatusResponse
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
+from amends.api.pagination import paged
 from amends.core.roles import Role
 from amends.outages import queries, services
-from amends.outages.models import Outage, ScopeItem, Status
+from amends.outages.models import Outage, ScopeItem
+from amends.outages.models import Status as OutageStatus
 from amends.outages.scope import ScopeSpec
 
 router = Router(tags=["outages"])
@@ -138,7 +139,7 @@ class ImpactCountsOut(Schema):
 
 
 class TransitionIn(Schema):
-    to: str = Field(description=", ".join(Status.values))
+    to: str = Field(description=", ".join(OutageStatus.values))
     message: str = ""
 
 
@@ -165,9 +166,12 @@ class ScopeAddIn(Schema):
 
 
 @router.get("", response=list[OutageOut], summary="List outages, newest first")
-@paginate(LimitOffsetPagination)
+@paged
 def list_outages(
-    request: HttpRequest, status: str | None = None, open: bool | None = None, q: str | None = None
+    request: HttpRequest,
+    status: OutageStatus | None = None,
+    open: bool | None = None,
+    q: str | None = None,
 ) -> Any:
     caller(request).require(READ)
     outages = Outage.objects.all()
