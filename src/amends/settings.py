@@ -198,10 +198,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"refusals": {"()": "amends.core.http.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["refusals"]},  # a 403 in one line, not a traceback
         "httpx": {"level": "WARNING"},  # one INFO line per provider request otherwise
         # A warning for every screen-only CSS rule it skips and progress lines, for each PDF.
         "weasyprint": {"level": "ERROR"},

@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from amends.core.errors import AmendsError, NotFound
 from amends.core.money import format_cents
-from amends.core.permissions import role_required
+from amends.core.permissions import refusal, role_required
 from amends.core.roles import has_role
 from amends.outages.models import Outage
 from amends.remedy.models import (
@@ -363,7 +364,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form.fields["name"].disabled = True
     if request.method == "POST":
         if not _can_write(request):
-            return HttpResponse("Your account may not change policies.", status=403)
+            raise PermissionDenied(refusal(WRITERS))
         if form.is_valid():
             try:
                 version = programs.policy_revise(_user(request), policy, form.parsed())
