@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from amends.core.errors import AmendsError, NotFound
@@ -79,9 +79,9 @@ class VersionChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class OutageChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        return (
-            f"{obj.reference} {obj.title} ({obj.started_at:%d %b %Y}, {obj.get_status_display()})"
-        )
+        """Started when, in the operator's zone as everywhere in the console (not UTC's date)."""
+        started = dateformat.format(timezone.localtime(obj.started_at), "j M Y H:i")
+        return f"{obj.reference} {obj.title} ({started}, {obj.get_status_display()})"
 
 
 class ProgramForm(forms.Form):
