@@ -38,7 +38,7 @@ def client_ip(request: HttpRequest) -> str:
 class RefusalWithoutTraceback(logging.Filter):
     """Django logs a refused request (PermissionDenied: a role that may not) with the whole
     traceback, as if it were a failure. It is the access control working: keep its one line
-    ("Forbidden (Permission denied): /comms/new/"), with the reason instead of the traceback."""
+    ("Forbidden (Permission denied): /notices/new/"), with the reason instead of the traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         refused = record.exc_info[1] if record.exc_info else None

@@ -14,8 +14,7 @@ from amends.api.auth import caller
 from amends.api.pagination import paged
 from amends.core.roles import Role
 from amends.outages import queries, services
-from amends.outages.models import Outage, ScopeItem
-from amends.outages.models import Status as OutageStatus
+from amends.outages.models import Outage, ScopeItem, Status
 from amends.outages.scope import ScopeSpec
 
 router = Router(tags=["outages"])
@@ -139,7 +138,7 @@ class ImpactCountsOut(Schema):
 
 
 class TransitionIn(Schema):
-    to: str = Field(description=", ".join(OutageStatus.values))
+    to: str = Field(description=", ".join(Status.values))
     message: str = ""
 
 
@@ -169,7 +168,7 @@ class ScopeAddIn(Schema):
 @paged
 def list_outages(
     request: HttpRequest,
-    status: OutageStatus | None = None,
+    status: Status | None = None,
     open: bool | None = None,
     q: str | None = None,
 ) -> Any:
