@@ -46,6 +46,8 @@ def _secret_key() -> tuple[str, bool]:
 SECRET_KEY, SECRET_KEY_GENERATED = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The base of every link in messages. Unset, `amends serve`/`demo --port N` set it (and the
+# status page's default address) to where they serve: see link_to in commands/serve.py.
 SITE_URL = env_str("AMENDS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # "au" (the shipped ACMA preset) or the path of a JSON file of thresholds (see outages).
 AMENDS_CLASSIFICATION = env_str("AMENDS_CLASSIFICATION", "au")
@@ -213,10 +215,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"refusals": {"()": "amends.core.http.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["refusals"]},  # a 403 in one line, not a traceback
         "httpx": {"level": "WARNING"},  # one INFO line per provider request otherwise
         # A warning for every screen-only CSS rule it skips and progress lines, for each PDF.
         "weasyprint": {"level": "ERROR"},

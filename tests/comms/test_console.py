@@ -452,3 +452,45 @@ def test_live_preview_shows_sms_segments_for_a_ucs2_text(cleo: Client) -> None:
     page = cleo.post(SMS_VI + "preview/", {"body": body})
     assert page.status_code == 200 and "<html" in text(page) and "UCS-2" in text(page)
     assert not MessageTemplate.objects.exists()
+
+
+# What a role cannot do is neither offered nor answered with a bare error ---------------------
+
+
+@pytest.fixture
+def agent(op: Operator) -> Client:
+    return client_for(
+        staff_user_set(actor="test", username="ada", role=Role.AGENT, password=PASSWORD)
+    )
+
+
+def test_an_agent_is_not_offered_a_notice_and_is_refused_in_the_console_look(
+    agent: Client, cleo: Client, outage: Outage
+) -> None:
+    page = reverse("outages:detail", args=[outage.reference])
+    composer = reverse("comms:new")
+    assert f'href="{composer}?outage={outage.reference}"' in text(cleo.get(page))
+    shown = agent.get(page)
+    assert shown.status_code == 200 and composer not in text(shown)
+    assert "Write a notice" not in text(shown)
+
+    refused = agent.get(f"{composer}?outage={outage.reference}")
+    assert refused.status_code == 403
+    assert "core/base.html" in [t.name for t in refused.templates]
+    assert "<h1>Not for your role</h1>" in text(refused)
+    assert "This needs one of the roles communications, commander, admin" in text(refused)
+    assert f'href="{reverse("console-home")}"' in text(refused)
+
+
+def test_a_refusal_is_one_log_line_without_a_traceback(
+    agent: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO"):
+        assert agent.get(reverse("comms:new")).status_code == 403
+    refusals = [r for r in caplog.records if r.name == "django.request"]
+    assert len(refusals) == 1 and refusals[0].exc_info is None
+    assert refusals[0].getMessage() == (
+        "Forbidden (Permission denied): /notices/new/ (This needs one of the roles "
+        "communications, commander, admin; your account has none of them.)"
+    )
+    assert "Traceback" not in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -10,8 +11,12 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import ROOT, amends_env
+import pytest
+
+from amends.core.management.commands.serve import link_to
+from tests.conftest import ROOT, amends_env, child_database_url
 
 
 def _free_port() -> int:
@@ -95,3 +100,35 @@ def test_serve_runs_web_and_worker_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert "Amends stopped." in output
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}"), f"child {pid} still running"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_links_a_demo_sends_lead_to_the_port_it_serves_on(tmp_path: Path) -> None:
+    """AMENDS_SITE_URL unset: `amends demo --port N` must not send customers to :8000."""
+    port = _free_port()
+    env = amends_env(AMENDS_DATA_DIR=str(tmp_path), DATABASE_URL=child_database_url())
+    env.pop("AMENDS_SITE_URL", None)
+    env.pop("AMENDS_STATUSPAGE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "amends", "demo", "--customers", "60", "--port", str(port)]
+        + ["--no-serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    sms = [path.read_text() for path in (tmp_path / "outbox" / "sms").glob("*.txt")]
+    links = {url for text in sms for url in re.findall(r"https?://[^\s]+", text)}
+    assert links and all(url.startswith(f"http://127.0.0.1:{port}/") for url in links), links
+    assert f"http://127.0.0.1:{port}/status/" in "".join(sms)  # AMENDS_STATUSPAGE_URL follows
+
+
+def test_an_explicit_site_url_wins_over_the_port(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SITE_URL = "https://console.example.net"
+    monkeypatch.setenv("AMENDS_SITE_URL", settings.SITE_URL)
+    link_to(host="0.0.0.0", port=8105)  # noqa: S104
+    assert settings.SITE_URL == "https://console.example.net"

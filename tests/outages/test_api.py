@@ -172,3 +172,63 @@ def test_unknown_outage_and_invalid_transition(client: Client, tokens: dict[str,
 def test_console_session_reads_the_api(client: Client, tokens: dict[str, str]) -> None:
     client.login(username="desk", password="pw-123456-x")
     assert client.get("/api/v1/outages").status_code == 200
+
+
+@pytest.fixture
+def everything() -> str:
+    """A token of an admin that reads every list of the API."""
+    build_operator()
+    staff_user_set(actor="t", username="root", role=Role.ADMIN, password="pw-123456-x")
+    scopes = ["outages:read", "remedy:read"]
+    return token_create(actor="t", name="all", username="root", scopes=scopes)[1]
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "detail"),
+    [
+        (
+            "/outages?status=open",
+            "status",
+            "status: 'open' is not one of investigating, identified, restoring, monitoring, "
+            "resolved, closed",
+        ),
+        ("/outages?foo=1", "foo", "unknown query parameter 'foo'"),
+        ("/outages?stauts=resolved", "stauts", "unknown query parameter 'stauts'"),
+        (
+            "/outages?open=perhaps",
+            "open",
+            "open: Input should be a valid boolean, unable to interpret input",
+        ),
+        (
+            "/remedy/programs?status=live",
+            "status",
+            "status: 'live' is not one of draft, calculated, in_review, approved, paying, closed",
+        ),
+        ("/remedy/programs?limit=5&page=2", "page", "unknown query parameter 'page'"),
+        (
+            "/claims?status=opened",
+            "status",
+            "status: 'opened' is not one of submitted, assessing, pending_approval, approved, "
+            "partly_approved, declined, paid, open",
+        ),
+        ("/claims?customer=C1", "customer", "unknown query parameter 'customer'"),
+    ],
+)
+def test_a_query_the_api_does_not_understand_is_a_problem_naming_it(
+    client: Client, everything: str, path: str, field: str, detail: str
+) -> None:
+    """Answering ``?status=open`` with an empty list (or ``?stauts=`` with everything) would
+    answer a question nobody asked; the caller gets 400 and the parameter at fault."""
+    response = call(client, "get", path, everything)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["detail"] == detail
+    assert problem.get("field", problem.get("errors", [{}])[0].get("field")) == field
+
+
+def test_known_filters_still_filter(client: Client, everything: str) -> None:
+    listed = call(client, "get", "/outages?status=investigating&open=true&limit=5", everything)
+    assert listed.status_code == 200 and listed.json()["count"] == 0
+    assert call(client, "get", "/claims?status=open", everything).status_code == 200
+    assert call(client, "get", "/remedy/programs?status=draft", everything).status_code == 200

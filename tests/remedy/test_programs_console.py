@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -205,3 +205,15 @@ def test_analyst_in_the_browser(live_server: Any) -> None:
         )
         _snap(page, "calculation")
         browser.close()
+
+
+def test_the_outages_to_choose_from_start_in_the_operators_zone(
+    analyst: User, op: Operator
+) -> None:
+    """22:30 UTC on 6 December is 09:30 on the 7th in Sydney: the date the console shows."""
+    started = datetime(2026, 12, 6, 22, 30, tzinfo=UTC)
+    outage = outage_row(title="Late-night fibre cut", started_at=started)
+    page = signed_in(analyst).get("/remedy/programs/new/").content.decode()
+    assert f"{outage.reference} Late-night fibre cut (7 Dec 2026 09:30, Resolved)" in page
+    listed = signed_in(analyst).get("/outages/").content.decode()
+    assert "7 Dec 09:30" in listed

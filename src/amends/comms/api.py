@@ -11,9 +11,9 @@ from typing import Any
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Router, Schema
 from ninja import Status as StatusResponse
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
+from amends.api.pagination import paged
 from amends.comms import audience, preview, queries, services, surveys
 from amends.comms.inbound import receive_sms
 from amends.comms.models import Notice
@@ -213,7 +213,7 @@ def inbound_sms(request: HttpRequest, body: InboundIn) -> Any:
     response=list[SuppressedOut],
     summary="Customers in an open outage: suppress promotions to them",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def suppression(request: HttpRequest) -> Any:
     caller(request).require(READ)
     return queries.suppressed_customers()

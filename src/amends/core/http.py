@@ -1,10 +1,12 @@
-"""Small helpers about the HTTP request itself, shared by the public forms."""
+"""Small helpers about the HTTP request itself, shared by the public forms and the logs."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 
@@ -31,3 +33,17 @@ def client_ip(request: HttpRequest) -> str:
         if forwarded:
             return forwarded
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+class RefusalWithoutTraceback(logging.Filter):
+    """Django logs a refused request (PermissionDenied: a role that may not) with the whole
+    traceback, as if it were a failure. It is the access control working: keep its one line
+    ("Forbidden (Permission denied): /notices/new/"), with the reason instead of the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        refused = record.exc_info[1] if record.exc_info else None
+        if isinstance(refused, PermissionDenied):
+            reason = str(refused).replace("%", "%%")
+            record.msg = f"{record.msg} ({reason})" if reason else record.msg
+            record.exc_info = record.exc_text = None
+        return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -14,6 +14,15 @@ from amends.core.roles import has_role
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
+def refusal(roles: Sequence[str]) -> str:
+    """What the 403 page says: the roles that may, so the user knows what to ask for."""
+    if not roles:
+        return "This page needs a staff role, and your account has none."
+    if len(roles) == 1:
+        return f"This needs the {roles[0]} role, which your account does not have."
+    return f"This needs one of the roles {', '.join(roles)}; your account has none of them."
+
+
 def role_required(*roles: str) -> Callable[[View], View]:
     """Refuse (403) a logged-in user without one of ``roles``; with no roles, any staff role."""
 
@@ -21,7 +30,7 @@ def role_required(*roles: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not has_role(request.user, *roles):
-                raise PermissionDenied("Your account has no role that may open this page.")
+                raise PermissionDenied(refusal(roles))
             return view(request, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -9,10 +9,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja import Status as StatusResponse
-from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
 
 from amends.api.auth import caller
+from amends.api.pagination import paged
 from amends.core.roles import Role
 from amends.outages import queries, services
 from amends.outages.models import Outage, ScopeItem, Status
@@ -189,9 +189,12 @@ class TranslationIn(Schema):
 
 
 @router.get("", response=list[OutageOut], summary="List outages, newest first")
-@paginate(LimitOffsetPagination)
+@paged
 def list_outages(
-    request: HttpRequest, status: str | None = None, open: bool | None = None, q: str | None = None
+    request: HttpRequest,
+    status: Status | None = None,
+    open: bool | None = None,
+    q: str | None = None,
 ) -> Any:
     caller(request).require(READ)
     outages = Outage.objects.all()

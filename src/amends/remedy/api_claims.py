@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
+from amends.api.pagination import paged
 from amends.core.errors import AmendsError, NotFound
 from amends.core.money import parse_amount
-from amends.remedy.models import DECIDED_CLAIM_STATUSES, Claim
+from amends.remedy.models import DECIDED_CLAIM_STATUSES, Claim, ClaimStatus
 from amends.remedy.services import claim_decisions
 from amends.remedy.services.approval import ANALYSTS, APPROVERS
 from amends.remedy.services.report import program_report
@@ -88,8 +88,10 @@ def _claim(reference: str) -> Claim:
 
 
 @router.get("", response=list[ClaimOut], summary="Claims, oldest first")
-@paginate(LimitOffsetPagination)
-def list_claims(request: HttpRequest, status: str = "", outage: str = "") -> Any:
+@paged
+def list_claims(
+    request: HttpRequest, status: ClaimStatus | Literal["open"] | None = None, outage: str = ""
+) -> Any:
     """``status``: a claim status, or ``open`` for those not yet decided; ``outage``: its
     reference."""
     caller(request).require(READ, *READERS)

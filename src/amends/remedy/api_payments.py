@@ -16,11 +16,11 @@ from typing import Any
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
+from amends.api.pagination import paged
 from amends.core.errors import AmendsError
-from amends.remedy.models import BatchFormat, Payout, Program
+from amends.remedy.models import BatchFormat, Payout, PayoutMethod, PayoutStatus, Program
 from amends.remedy.services import approval, confirmations, credit_notices, payment_files, payments
 from amends.remedy.services import review as reviews
 
@@ -243,8 +243,13 @@ def reject_program(request: HttpRequest, reference: str, body: RejectIn) -> Prog
 
 
 @router.get("/programs/{reference}/payouts", response=list[PayoutOut], summary="Payouts")
-@paginate(LimitOffsetPagination)
-def list_payouts(request: HttpRequest, reference: str, status: str = "", method: str = "") -> Any:
+@paged
+def list_payouts(
+    request: HttpRequest,
+    reference: str,
+    status: PayoutStatus | None = None,
+    method: PayoutMethod | None = None,
+) -> Any:
     caller(request).require(READ)
     query = Payout.objects.filter(program=_program(reference)).select_related("customer", "batch")
     if status:

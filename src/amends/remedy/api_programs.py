@@ -15,13 +15,20 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as StatusResponse
-from ninja.pagination import LimitOffsetPagination, paginate
 
 from amends.api.auth import caller
+from amends.api.pagination import paged
 from amends.core.errors import NotFound
 from amends.outages import queries as outage_queries
 from amends.outages.api import aware
-from amends.remedy.models import Calculation, Entitlement, Policy, PolicyVersion, Program
+from amends.remedy.models import (
+    Calculation,
+    Entitlement,
+    Policy,
+    PolicyVersion,
+    Program,
+    ProgramStatus,
+)
 from amends.remedy.policy import PRESET_SOURCES, PRESETS
 from amends.remedy.services import programs
 from amends.remedy.services.calculation import calculate, calculation_diff
@@ -260,8 +267,8 @@ def _program(reference: str) -> Program:
 
 
 @router.get("/programs", response=list[ProgramOut], summary="Programs, newest first")
-@paginate(LimitOffsetPagination)
-def list_programs(request: HttpRequest, status: str | None = None) -> Any:
+@paged
+def list_programs(request: HttpRequest, status: ProgramStatus | None = None) -> Any:
     caller(request).require(READ)
     found = Program.objects.select_related("policy_version__policy", "author")
     return found.filter(status=status) if status else found
@@ -311,7 +318,7 @@ def calculate_program(request: HttpRequest, reference: str, body: CalculateIn) -
     response=list[EntitlementOut],
     summary="One calculation's entitlements, largest first",
 )
-@paginate(LimitOffsetPagination)
+@paged
 def list_entitlements(
     request: HttpRequest, reference: str, version: int, customer: str | None = None
 ) -> Any:

@@ -18,17 +18,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from amends.core.errors import AmendsError, NotFound
 from amends.core.money import format_cents
-from amends.core.permissions import role_required
+from amends.core.permissions import refusal, role_required
 from amends.core.roles import has_role
 from amends.outages.models import Outage
 from amends.remedy.models import (
@@ -78,9 +79,9 @@ class VersionChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class OutageChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        return (
-            f"{obj.reference} {obj.title} ({obj.started_at:%d %b %Y}, {obj.get_status_display()})"
-        )
+        """Started when, in the operator's zone as everywhere in the console (not UTC's date)."""
+        started = dateformat.format(timezone.localtime(obj.started_at), "j M Y H:i")
+        return f"{obj.reference} {obj.title} ({started}, {obj.get_status_display()})"
 
 
 class ProgramForm(forms.Form):
@@ -363,7 +364,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form.fields["name"].disabled = True
     if request.method == "POST":
         if not _can_write(request):
-            return HttpResponse("Your account may not change policies.", status=403)
+            raise PermissionDenied(refusal(WRITERS))
         if form.is_valid():
             try:
                 version = programs.policy_revise(_user(request), policy, form.parsed())

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from amends.core.management.commands.serve import link_to
 from amends.demo import run_demo
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         if options["customers"] < 1:
             raise CommandError("--customers must be at least 1")
         call_command("migrate", interactive=False, verbosity=0)
+        link_to(host=options["host"], port=options["port"])  # before its messages are written
         result = run_demo(
             customers=options["customers"], seed=options["seed"], say=self.stdout.write
         )

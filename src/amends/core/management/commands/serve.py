@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -24,6 +26,20 @@ def web_command(*, host: str, port: int, workers: int) -> list[str]:
         # One shared socket path in $HOME would collide between several instances.
         "--no-control-socket",
     ]  # fmt: skip
+
+
+def link_to(*, host: str, port: int) -> None:
+    """Unless the operator set ``AMENDS_SITE_URL``, the links this process and the web server
+    and worker it starts put in messages (the status page's address too) lead to where it
+    serves: ``--port 8105`` must not send customers to :8000."""
+    if "AMENDS_SITE_URL" in os.environ:
+        return
+    address = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    site = f"http://{f'[{address}]' if ':' in address else address}:{port}"
+    os.environ["AMENDS_SITE_URL"] = site  # what the children's settings are read from
+    settings.SITE_URL = site
+    if "AMENDS_STATUSPAGE_URL" not in os.environ:
+        settings.AMENDS_STATUSPAGE_URL = f"{site}/status/"
 
 
 def worker_command() -> list[str]:
@@ -47,6 +63,7 @@ class Command(BaseCommand):
         if options["web_workers"] < 1:
             raise CommandError("--web-workers must be at least 1")
         call_command("migrate", interactive=False, verbosity=0)
+        link_to(host=options["host"], port=options["port"])
         commands = {
             "web server": web_command(
                 host=options["host"], port=options["port"], workers=options["web_workers"]
