@@ -22,4 +22,5 @@ urlpatterns = [
     path("status/", include("amends.statuspage.urls")),
     path("remedy/", include("amends.remedy.urls")),
     path("claims/", include("amends.remedy.public_urls")),
+    path("c/", include("amends.remedy.credit_urls")),
 ]

@@ -20,6 +20,7 @@ from amends.comms.channels.base import OutboundMessage
 from amends.comms.context_providers import recipient_context
 from amends.comms.models import Delivery, DeliveryStatus, MessageTemplate, Notice
 from amends.comms.outbound import outbound_message
+from amends.core import urgent_help
 from amends.outages.models import Impact, Outage
 
 Deferred = tuple[Delivery, datetime]
@@ -316,8 +317,8 @@ def _shared_context(notice: Notice) -> SharedContext:
         "survey_url": f"{site}/survey/",
         "operator": {"name": settings.AMENDS_OPERATOR_NAME},
         "help_line": settings.AMENDS_HELP_LINE,
-        "urgent_help": settings.AMENDS_URGENT_HELP,
-        "credit": {"amount": Decimal(0), "explanation": ""},
+        **urgent_help.for_messages("en"),
+        "credit": {"amount": Decimal(0), "explanation": "", "url": ""},
         "outage": None,
         "outage_url": f"{site}/status/",
     }
@@ -328,6 +329,8 @@ def _shared_context(notice: Notice) -> SharedContext:
         "reference": outage.reference,
         "title": outage.title,
         "summary": outage.public_summary,
+        # Past tense, once it is over: what restored, apology and credit messages say.
+        "what_happened": outage.resolution_summary.strip(),
         # A phrase completing "likely caused by …": no full stop of its own.
         "cause": outage.cause_public.strip().rstrip("."),
         "etr": outage.etr,
@@ -351,6 +354,7 @@ def _with_recipient(
         "segment": customer.segment,
     }
     context["time_zone"] = customer.time_zone
+    context.update(urgent_help.for_messages(customer.language))
     if shared.outage is not None:
         context["outage"] = {
             **shared.outage,
