@@ -11,9 +11,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db.models import Sum
 from django.test import Client, override_settings
+from django.utils.html import escape
 
 from amends.core.money import format_cents
 from amends.outages.models import Impact, Outage
+from amends.remedy.credit_links import credit_url
 from amends.remedy.models import (
     CreditNotice,
     Payout,
@@ -104,7 +106,12 @@ def made_good(tmp_path: Path, text: str) -> None:
         dollars = f"{payout.amount_cents // 100:,}.{payout.amount_cents % 100:02d}"
         vietnamese = dollars.translate(str.maketrans(",.", ".,"))
         assert dollars in message or vietnamese in message  # the customer's own, any language
-        assert payout.entitlement is not None and payout.entitlement.explanation in message
+        # The SMS fits: the amount and the customer's own page, where the formula is.
+        url = credit_url(payout.pk)
+        assert url in message and "×" not in message
+        page = Client().get(url.removeprefix(settings.SITE_URL)).content.decode()
+        assert payout.entitlement is not None
+        assert escape(payout.entitlement.explanation.split("; ")[0]) in page
     emails = list((tmp_path / "outbox" / "email").glob(f"n{notice.pk}-c*.eml"))
     assert emails and "REM-" in emails[0].read_text()  # the program to quote
 

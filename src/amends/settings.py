@@ -15,6 +15,7 @@ from typing import Any
 import dj_database_url
 import phonenumbers
 
+from amends.core import urgent_help
 from amends.env import (
     ConfigurationError,
     env_bool,
@@ -62,10 +63,16 @@ AMENDS_APPROVAL_THRESHOLD = env_int("AMENDS_APPROVAL_THRESHOLD", 100, minimum=0)
 # What messages say about the operator itself.
 AMENDS_OPERATOR_NAME = env_str("AMENDS_OPERATOR_NAME", "Amends Telecom")
 AMENDS_HELP_LINE = env_str("AMENDS_HELP_LINE", "13 00 00")
+# The country whose emergency-call facts messages give (amends.core.urgent_help ships them
+# per country and language); AMENDS_URGENT_HELP replaces the English text.
+AMENDS_COUNTRY = env_str("AMENDS_COUNTRY", "AU").upper()
+if AMENDS_COUNTRY not in urgent_help.COUNTRIES:
+    raise ConfigurationError(
+        f"AMENDS_COUNTRY={AMENDS_COUNTRY!r}: urgent-help text is shipped for "
+        f"{', '.join(urgent_help.COUNTRIES)} only"
+    )
 AMENDS_URGENT_HELP = env_str(
-    "AMENDS_URGENT_HELP",
-    "In an emergency call 000. Emergency calls work from any mobile with any network's signal; "
-    "TTY users call 106.",
+    "AMENDS_URGENT_HELP", urgent_help.LONG[AMENDS_COUNTRY][urgent_help.FALLBACK_LANGUAGE]
 )
 # The languages customers are served in: messages, keyword replies and translations of the
 # operator's own words. Each needs shipped templates (or the operator's own); customers in any

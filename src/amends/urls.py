@@ -32,4 +32,5 @@ urlpatterns = [
         customer_views.survey_score,
         name="survey-score",
     ),
+    path("c/", include("amends.remedy.credit_urls")),
 ]

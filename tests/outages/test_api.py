@@ -162,7 +162,22 @@ def test_unknown_outage_and_invalid_transition(client: Client, tokens: dict[str,
         {"title": "Fault", "scope": [{"kind": "state", "state": "VIC"}]},
     )
     reference = declared.json()["outage"]["reference"]
-    call(client, "post", f"/outages/{reference}/status", tokens["commander"], {"to": "resolved"})
+    missing = call(
+        client, "post", f"/outages/{reference}/status", tokens["commander"], {"to": "resolved"}
+    )
+    assert missing.status_code == 400
+    assert missing.json()["field"] == "resolution_summary"
+    assert "resolution summary" in missing.json()["detail"]
+    resolved = call(
+        client,
+        "post",
+        f"/outages/{reference}/status",
+        tokens["commander"],
+        {"to": "resolved", "resolution_summary": "A power supply failed; we replaced it."},
+    )
+    assert resolved.status_code == 200
+    detail = call(client, "get", f"/outages/{reference}", tokens["reader"]).json()
+    assert detail["resolution_summary"] == "A power supply failed; we replaced it."
     conflict = call(
         client, "post", f"/outages/{reference}/status", tokens["commander"], {"to": "identified"}
     )

@@ -57,8 +57,13 @@ def test_declare_show_restore_resolve_in_json() -> None:
     restored = json.loads(run("restore", reference, "--scope", str(first_item), "--json"))
     assert restored["impact"]["no_longer_affected"] == 3
     assert restored["counts"]["still_affected_services"] == 1
-    resolved = json.loads(run("resolve", reference, "--json"))
+    with pytest.raises(CommandError, match="resolution_summary: resolving needs a resolution"):
+        run("resolve", reference)  # what happened, in the past tense, is asked for
+    assert Outage.objects.get(reference=reference).status != "resolved"
+    summary = "A card failed in exchange X1; we replaced it and service came back."
+    resolved = json.loads(run("resolve", reference, "--summary", summary, "--json"))
     assert resolved["status"] == "resolved" and resolved["counts"]["still_affected_services"] == 0
+    assert resolved["resolution_summary"] == summary
     assert "Exchange fault" in run("list")
 
 

@@ -366,6 +366,22 @@ def test_transitions_move_the_status_and_refuse_bad_moves(act: Post, outage: Out
     assert "Select a valid choice" in page and outage.status == Status.IDENTIFIED
 
 
+def test_resolving_asks_what_happened_and_shows_it(act: Post, outage: Outage) -> None:
+    page = act("status/", {"to": "resolved"})
+    assert outage.status == Status.INVESTIGATING and outage.resolved_at is None
+    assert 'role="alert"' in page and "resolving needs a resolution summary" in page
+    assert "What happened (required to resolve)" in page
+    summary = "Roadworks cut the fibre at pit 4; we spliced it and services came back."
+    page = act("status/", {"to": "resolved", "resolution_summary": summary})
+    assert outage.status == Status.RESOLVED and outage.resolution_summary == summary
+    assert (
+        f'<dt>What happened (resolution summary)</dt><dd id="resolution-summary">{summary}</dd>'
+        in page
+    )
+    entry = AuditEntry.objects.filter(action="outage.resolved").get()
+    assert entry.after["resolution_summary"] == summary
+
+
 def test_etr_is_set_and_a_past_one_refused(act: Post, outage: Outage) -> None:
     etr = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=4)
     page = act("etr/", {"etr-etr": local(etr), "etr-reason": "Crew on site"})

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from amends.comms import dispatch, templating
 from amends.comms.audience import count_audience
@@ -20,11 +22,13 @@ from amends.comms.channels import registry
 from amends.comms.models import Delivery, DeliveryStatus, Notice, NoticeKind, NoticeStatus
 from amends.comms.preview import notice_preview
 from amends.comms.services import notice_approve, notice_cancel, notice_create, notice_submit
+from amends.comms.templating import sms_info
 from amends.core.errors import AmendsError, Conflict
 from amends.core.models import AuditEntry
 from amends.core.money import format_cents
 from amends.core.roles import Role
 from amends.network.models import Customer
+from amends.remedy.credit_links import credit_url
 from amends.remedy.models import CreditNotice, Payout, PayoutStatus
 from amends.remedy.services import credit_notices, payment_files, payments
 from amends.remedy.services.confirmations import confirmations_import
@@ -82,11 +86,26 @@ def test_each_paid_customer_gets_their_own_amount_in_the_outbox(
     assert dispatch.run_notice(notice.pk) == "done"
     texts = sent_texts(outbox, notice)
     assert len(texts) == 3
+    client = Client()  # the customer's own link: no login
     for external_id, amount in (("C1", "$2.39"), ("C2", "$21.73"), ("C5", "$1.72")):
         text = texts[setup.customer(external_id).pk]
-        assert f"we've credited your account {amount}" in text
+        url = credit_url(setup.payout(external_id).pk)
+        # The amount and a link fit in two GSM-7 segments; the formula is on the page.
+        assert f"we've credited your account {amount} for the outage of " in text
+        assert text.endswith(
+            f", on your next bill.\nWhy this amount: {url}\nSorry. Amends Telecom\n"
+        )
+        body = text.split("\n\n", 1)[1]
+        assert sms_info(body.strip()).encoding == "GSM-7" and sms_info(body.strip()).segments <= 2
         explanation = setup.entitlement(external_id).explanation
-        assert f"{explanation.rstrip('.')}. It will be on your next bill" in text  # a sentence
+        assert "×" in explanation and "×" not in text
+        page = client.get(url.removeprefix(settings.SITE_URL))
+        assert page.status_code == 200
+        shown = page.content.decode()
+        assert f'<strong class="ref-big" id="credit-amount">{amount}</strong>' in shown
+        for line in explanation.split("; "):  # each line of how it was worked out
+            assert f"<li>{escape(line)}</li>" in shown
+        assert "on your next bill" in shown and setup.outage.reference in shown
     told = Payout.objects.filter(credit_notice__notice=notice).count()
     assert told == 3
 
@@ -124,10 +143,12 @@ def test_a_refunded_former_customer_is_told_it_was_refunded_with_interest(
     refunded = texts[setup.customer("C4").pk]
     amount = format_cents(refund.amount_cents)
     assert f"we've refunded you {amount} for the outage" in refunded
-    assert entitled.explanation in refunded
-    assert f"With interest to the day it was paid: {amount}." in refunded
-    assert "paid to the payment details we hold for you" in refunded
+    assert ", paid to the details we hold." in refunded
     assert "next bill" not in refunded and "credited your account" not in refunded
+    page = Client().get(credit_url(refund.pk).removeprefix(settings.SITE_URL)).content.decode()
+    assert f"<li>With interest to the day it was paid: {amount}.</li>" in page
+    assert "We have refunded you" in page and "payment details we hold for you" in page
+    assert "next bill" not in page
     credited = texts[setup.customer("C1").pk]
     assert "we've credited your account $2.39" in credited and "refunded" not in credited
 
@@ -143,7 +164,7 @@ def test_the_preview_of_a_credit_notice_shows_each_customers_own_amount(tmp_path
     (sample,) = preview.samples
     payout = Payout.objects.get(credit_notice__notice=notice, customer=sample.customer)
     assert f"we've credited your account {format_cents(payout.amount_cents)}" in sample.text
-    assert payout.entitlement is not None and payout.entitlement.explanation in sample.text
+    assert f"Why this amount: {credit_url(payout.pk)}" in sample.text
     assert notice.recipients == preview.counts.customers == 4  # the paid bill credits
     client = Client()
     client.force_login(setup.approver)
@@ -197,6 +218,7 @@ def test_a_credit_notice_composed_by_hand_still_renders(outbox: Path) -> None:
         "explanation": "",
         "method": "bill_credit",
         "program_reference": "",
+        "url": "",  # no payout: no page to link
     }
     notice = notice_submit(actor=cleo, notice=notice)
     assert dispatch.run_notice(notice.pk) == "done"

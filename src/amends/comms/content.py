@@ -28,6 +28,7 @@ from amends.comms.models import (
     NoticeKind,
 )
 from amends.comms.outbound import outbound_message
+from amends.core import urgent_help
 from amends.outages.models import Impact, Outage
 from amends.outages.queries import localized, primary_language
 from amends.statuspage.strings import STRINGS, Strings
@@ -369,8 +370,8 @@ def _shared_context(notice: Notice, language: str) -> SharedContext:
         "survey_url": "",
         "operator": {"name": settings.AMENDS_OPERATOR_NAME},
         "help_line": settings.AMENDS_HELP_LINE,
-        "urgent_help": settings.AMENDS_URGENT_HELP,
-        "credit": {"amount": Decimal(0), "explanation": ""},
+        **urgent_help.for_messages("en"),
+        "credit": {"amount": Decimal(0), "explanation": "", "url": ""},
         "outage": None,
         "outage_url": f"{site}/status/",
     }
@@ -382,6 +383,8 @@ def _shared_context(notice: Notice, language: str) -> SharedContext:
         "reference": outage.reference,
         "title": localized(outage, "title", language),
         "summary": localized(outage, "public_summary", language),
+        # Past tense, once it is over: what restored, apology and credit messages say.
+        "what_happened": localized(outage, "resolution_summary", language).strip(),
         # A phrase completing "likely caused by …": no full stop of its own.
         "cause": localized(outage, "cause_public", language).strip().rstrip(".。"),
         "etr": outage.etr,
@@ -439,6 +442,7 @@ def _with_recipient(
     }
     context["time_zone"] = customer.time_zone
     context.update(_personal_links(shared.notice, customer.pk))
+    context.update(urgent_help.for_messages(shared.language))
     if shared.outage is not None:
         context["outage"] = {
             **shared.outage,

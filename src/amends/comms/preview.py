@@ -100,6 +100,9 @@ class NoticePreview:
     samples: list[Sample] = field(default_factory=list)
     # Recipients who get English (or the outage's own words in English), by language and why.
     fallbacks: list[Fallback] = field(default_factory=list)
+    # "Your own words are not in the SMS message (zh)": the notice's message, where the
+    # wording a group of SMS or push recipients gets leaves it out.
+    words_left_out: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,10 @@ def notice_preview(notice: Notice) -> NoticePreview:
     for line in channels[:SAMPLE_CHANNELS]:  # the biggest language group of each channel
         sample_groups.append(next(g for g in groups if g.channel == line.channel))
     sms_groups = [g for g in groups if g.channel == Capability.SMS]
-    rendered = _render(notice, list(dict.fromkeys(sample_groups + sms_groups)))
+    short_groups = (
+        [g for g in groups if g.channel in _SHORT_CHANNELS] if notice.message.strip() else []
+    )
+    rendered = _render(notice, list(dict.fromkeys(sample_groups + sms_groups + short_groups)))
     cost = segment_cost_cents()
     sms_lines = []
     for group in sms_groups:
@@ -258,7 +264,28 @@ def notice_preview(notice: Notice) -> NoticePreview:
         fallbacks=languages.english_fallbacks(
             notice, [(g.channel, g.language, g.recipients) for g in groups]
         ),
+        words_left_out=_words_left_out(notice.message, [rendered[g] for g in short_groups]),
     )
+
+
+# The channels whose wording is short enough to leave the notice's own words out.
+_SHORT_CHANNELS: dict[str, str] = {Capability.SMS: "SMS", Capability.PUSH: "push"}
+
+
+def _words_left_out(message: str, samples: list[Sample]) -> list[str]:
+    """Where the author's words do not reach: each SMS or push sample (one per language)
+    whose rendered message does not contain them."""
+    words = " ".join(message.split())
+    missing: dict[str, list[str]] = defaultdict(list)
+    for sample in samples:
+        said = " ".join(f"{sample.subject} {sample.text}".split())
+        if not sample.error and words not in said:
+            missing[sample.channel].append(sample.language)
+    return [
+        f"Your own words are not in the {_SHORT_CHANNELS[channel]} message "
+        f"({', '.join(sorted(set(languages)))})."
+        for channel, languages in missing.items()
+    ]
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from amends.comms.models import (
 from amends.comms.outbound import outbound_message
 from amends.comms.ratelimit import acquire
 from amends.comms.subscribers import confirm_token, current_unsubscribe_token, sms_code
-from amends.core import audit
+from amends.core import audit, urgent_help
 from amends.core.db import allow_bulk_memory
 from amends.outages.models import OPEN_STATUSES, Outage, Update, Visibility
 from amends.outages.queries import localized
@@ -234,7 +234,7 @@ def _shared_context(subscriber: Subscriber, language: str) -> dict[str, Any]:
     return {
         "operator": {"name": settings.AMENDS_OPERATOR_NAME},
         "help_line": settings.AMENDS_HELP_LINE,
-        "urgent_help": settings.AMENDS_URGENT_HELP,
+        **urgent_help.for_messages(language),
         "time_zone": settings.TIME_ZONE,
         "status_page_url": _site_path(language),
         "subscription": {"topic": topic_words(subscriber, language)},

@@ -79,6 +79,7 @@ class OutageOut(Schema):
     natural_disaster: bool
     public_summary: str
     cause_public: str
+    resolution_summary: str
     detected_at: datetime
     started_at: datetime
     restored_at: datetime | None
@@ -147,6 +148,9 @@ class ImpactCountsOut(Schema):
 class TransitionIn(Schema):
     to: str = Field(description=", ".join(Status.values))
     message: str = ""
+    resolution_summary: str = Field(
+        "", description="What happened, in the past tense: required to resolve."
+    )
 
 
 class EtrIn(Schema):
@@ -266,7 +270,13 @@ def remove_scope(request: HttpRequest, reference: str, item_id: int) -> Any:
 @router.post("/{reference}/status", response=ChangeOut, summary="Move through the lifecycle")
 def transition(request: HttpRequest, reference: str, body: TransitionIn) -> Any:
     actor, outage = _changer(request, reference)
-    return services.outage_transition(actor=actor, outage=outage, to=body.to, message=body.message)
+    return services.outage_transition(
+        actor=actor,
+        outage=outage,
+        to=body.to,
+        message=body.message,
+        resolution_summary=body.resolution_summary,
+    )
 
 
 @router.post("/{reference}/etr", response=ChangeOut, summary="Set the estimated restoration")

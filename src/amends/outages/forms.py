@@ -241,6 +241,15 @@ class DeclareForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Status.choices)
     message = forms.CharField(label="Public message", required=False, max_length=2000)
+    resolution_summary = forms.CharField(
+        label="What happened (when resolving)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Past tense, for the restored, apology and credit messages: e.g. 'A "
+        "power failure at our Parramatta exchange cut services for 13 hours; we replaced "
+        "the failed supply.' Required to resolve.",
+    )
 
 
 class EtrForm(forms.Form):

@@ -40,6 +40,11 @@ class Outage(models.Model):
     title = models.CharField(max_length=200)
     public_summary = models.TextField(blank=True)
     cause_public = models.TextField(blank=True, help_text="What we tell customers.")
+    resolution_summary = models.TextField(
+        blank=True,
+        help_text="What happened, in the past tense, given when resolving: what restored, "
+        "apology and credit messages tell customers.",
+    )
     cause_internal = models.TextField(blank=True)
     # The operator's public words in other languages, e.g. {"zh": {"title": …, "cause_public":
     # …}}; what is missing is said in English (queries.localized).

@@ -157,6 +157,7 @@ def outage_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if can_command:
         context |= {
             "transitions": [(to, Status(to).label) for to in services.TRANSITIONS[outage.status]],
+            "transition_values": services.TRANSITIONS[outage.status],
             "etr_form": forms.EtrForm(
                 initial={"etr": outage.etr},  # next update by: blank means the default
                 prefix="etr",
@@ -207,7 +208,11 @@ def _act(
 def outage_transition(request: HttpRequest, reference: str) -> HttpResponse:
     def act(outage: Outage, data: dict[str, object]) -> str:
         change = services.outage_transition(
-            actor=request.user, outage=outage, to=str(data["to"]), message=str(data["message"])
+            actor=request.user,
+            outage=outage,
+            to=str(data["to"]),
+            message=str(data["message"]),
+            resolution_summary=str(data["resolution_summary"]),
         )
         return f"{change.outage.reference} is now {change.outage.get_status_display()}."
 

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from amends.remedy.models import Claim, ClaimStatus, Program, ProgramStatus
+from amends.remedy.models import (
+    Claim,
+    ClaimStatus,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    Program,
+    ProgramStatus,
+)
 from amends.remedy.services.claim_decisions import UNDECIDED
 
 
@@ -28,3 +36,21 @@ def claim_queue() -> ClaimQueue:
         to_approve=Count("id", filter=Q(status=ClaimStatus.PENDING_APPROVAL)),
     )
     return ClaimQueue(to_assess=counts["to_assess"], to_approve=counts["to_approve"])
+
+
+def told_credit(payout_id: int | None) -> Payout | None:
+    """The confirmed credit or refund of an entitlement a personal link names, with what its
+    page shows (its customer's language, the program's outages); None for anything else."""
+    if payout_id is None:
+        return None
+    return (
+        Payout.objects.select_related("entitlement", "customer", "program")
+        .prefetch_related("program__outages")
+        .filter(
+            pk=payout_id,
+            entitlement__isnull=False,
+            status=PayoutStatus.PAID,
+            method__in=(PayoutMethod.BILL_CREDIT, PayoutMethod.REFUND),
+        )
+        .first()
+    )

@@ -14,6 +14,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from amends.core import urgent_help
+
 # Languages with shipped default templates; the first is the fallback for every other.
 LANGUAGES = ("en", "zh", "vi")
 
@@ -28,13 +30,17 @@ VARIABLES: dict[str, str] = {
     "customer.segment": "consumer, small_business, enterprise or government.",
     "outage.reference": "The outage's reference, e.g. OUT-2026-0042.",
     "outage.title": "The outage's public title.",
-    "outage.summary": "The public summary of what is happening.",
+    "outage.summary": "The public summary of what is happening (present tense: for messages "
+    "sent while it is on).",
+    "outage.what_happened": "What happened, in the past tense, as the commander wrote it when "
+    "resolving; empty until then (e.g. while only partly restored): say something neutral.",
     "outage.cause": "The likely cause as a phrase that reads after 'likely from', e.g. 'a "
     "fault in our core network'; empty while we are still finding it.",
     "outage.areas": "List of this customer's affected area names, e.g. ['Parramatta', "
     "'Wagga Wagga']; print with |join_and.",
     "outage.services": "List of this customer's affected service types, e.g. ['Home "
-    "Internet', 'Mobile']; print with |join_and.",
+    "Internet', 'Mobile']; print with |join_and; {% if outage.services|length > 1 %} for "
+    "plural wording ('are back', 'rely on them').",
     "outage.started_at": "When it started for this customer (print with |datetime).",
     "outage.etr": "Estimated restoration for this customer; None while unknown.",
     "outage.next_update_by": "When we promised the next update; None when none is promised.",
@@ -48,7 +54,9 @@ VARIABLES: dict[str, str] = {
     "outage.classification": "The regulator's class, in words, e.g. 'major outage'.",
     "status_page_url": "The public status page.",
     "outage_url": "This outage's page on the status page.",
-    "urgent_help": "Where to get urgent help (000 and the alternatives), as sentences.",
+    "urgent_help": "Where to get urgent help (000 and what to do with no coverage at all), as "
+    "sentences, for the operator's country (AMENDS_COUNTRY) in the recipient's language.",
+    "urgent_help_short": "The same in one line, for SMS and push.",
     "help_line": "Our phone number for help, e.g. 13 24 68.",
     "message": "The notice's own words from the person who wrote it; may be empty.",
     "credit.amount": "The credit in dollars (a number); print with |money → $18.40.",
@@ -56,6 +64,8 @@ VARIABLES: dict[str, str] = {
     "credit.method": "How it reaches them: 'bill_credit' (on their next bill) or 'refund' "
     "(paid to the payment details we hold, for a former customer); test it with "
     "{% if credit.method == 'refund' %}.",
+    "credit.url": "This customer's own page explaining the credit (no login): the amount, "
+    "how it was worked out, the outage, how it reaches them. What an SMS has room for.",
     "credit.program_reference": "The remediation program it comes from, e.g. REM-2026-0007, "
     "for them to quote when they call; empty on a notice no program made.",
     "unsubscribe_url": "This customer's one-click unsubscribe from the messages they can do "
@@ -121,9 +131,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             "status": "fixing",
             "classification": "major outage",
         },
-        "urgent_help": "For emergencies call 000. If your mobile has no signal, 000 works "
-        "from any phone; 106 for TTY.",
         "message": "Our engineers have found the faulty equipment and are replacing it.",
+        "what_happened": "A power supply failed in our core network. We replaced it and "
+        "services came back by 1:10 pm.",
         "message_after": "We've replaced the faulty equipment and are adding a backup route, "
         "so one fault can't cut you off again.",
         "credit": {
@@ -146,9 +156,8 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             "status": "正在修复",
             "classification": "重大中断",
         },
-        "urgent_help": "紧急情况请拨打000。如果您的手机没有信号，可以用任何电话拨打000；"
-        "听障人士请拨106。",
         "message": "我们的工程师已找到故障设备，正在更换。",
+        "what_happened": "我们核心网络的一个电源发生故障。我们已更换电源，服务于下午1:10恢复。",
         "message_after": "我们已更换故障设备，并正在增加备用线路，避免单一故障再次导致中断。",
         "credit": {"explanation": "家庭宽带和手机中断13小时，按您的月费计算，另加5澳元补偿。"},
         "operator": {"name": "Wattle"},
@@ -167,9 +176,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
             "status": "đang sửa chữa",
             "classification": "sự cố lớn",
         },
-        "urgent_help": "Trường hợp khẩn cấp, hãy gọi 000. Nếu điện thoại di động không có "
-        "sóng, vẫn gọi 000 được từ bất kỳ điện thoại nào; người khiếm thính gọi 106.",
         "message": "Kỹ sư của chúng tôi đã tìm ra thiết bị hỏng và đang thay thế.",
+        "what_happened": "Một bộ nguồn trong mạng lõi bị hỏng. Chúng tôi đã thay thế và dịch "
+        "vụ hoạt động lại lúc 1:10 chiều.",
         "message_after": "Chúng tôi đã thay thiết bị hỏng và đang thêm tuyến dự phòng để "
         "một sự cố không làm mất dịch vụ nữa.",
         "credit": {
@@ -188,6 +197,8 @@ def sample_context(language: str = "en", *, kind: str | None = None) -> dict[str
     sample = _SAMPLES.get(language.split("-")[0].lower(), _SAMPLES["en"])
     context: dict[str, Any] = {**copy.deepcopy(_SHARED), **copy.deepcopy(sample)}
     context["language"] = language
+    context["urgent_help"] = urgent_help.urgent_help("AU", language)
+    context["urgent_help_short"] = urgent_help.urgent_help_short("AU", language)
     # What the notice's author would write: progress while it is on, lessons once it is over.
     after = context.pop("message_after")
     if kind is not None and kind not in OPEN_OUTAGE_KINDS:
@@ -198,8 +209,13 @@ def sample_context(language: str = "en", *, kind: str | None = None) -> dict[str
         etr=_moment(15, 30),
         next_update_by=_moment(10, 0),
         restored_at=None if kind in OPEN_OUTAGE_KINDS else _moment(13, 10),
+        what_happened="" if kind in OPEN_OUTAGE_KINDS else context["what_happened"],
     )
+    del context["what_happened"]
     context["credit"].update(
-        amount=Decimal("18.40"), method="bill_credit", program_reference="REM-2026-0007"
+        amount=Decimal("18.40"),
+        method="bill_credit",
+        program_reference="REM-2026-0007",
+        url="https://wattle.example/c/h6htof7hcxoszjfkszepdebsh4",
     )
     return context

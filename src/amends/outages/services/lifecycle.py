@@ -38,15 +38,31 @@ CHANGES: dict[str, str] = {Status.RESOLVED: "resolve", Status.CLOSED: "close"}
 
 
 def outage_transition(
-    *, actor: audit.Actor, outage: Outage, to: str, message: str = ""
+    *,
+    actor: audit.Actor,
+    outage: Outage,
+    to: str,
+    message: str = "",
+    resolution_summary: str | None = None,
 ) -> OutageChange:
     """Move the outage to status ``to`` if its current status allows it.
 
     Resolving restores every scope item still open; reopening a resolved outage ("restoring")
     clears its restoration and resolution times but keeps the closed windows as they were.
+    ``resolution_summary`` is what happened, in the past tense, for the messages sent once it
+    is over (the public summary says what *is* happening): a person resolving (console, CLI,
+    API) passes what they typed, and must type something; ``None`` is for automatic
+    resolution (alert intake), which keeps whatever summary there is.
     """
     if to not in Status.values:
         raise AmendsError(f"{to!r} is not a status ({', '.join(Status.values)})", field="status")
+    summary = None if resolution_summary is None else resolution_summary.strip()
+    if to == Status.RESOLVED and summary == "":
+        raise AmendsError(
+            "resolving needs a resolution summary: what happened, in the past tense, "
+            "for the messages customers get once it is over",
+            field="resolution_summary",
+        )
     now = timezone.now()
     with transaction.atomic():
         current = Outage.objects.select_for_update().get(pk=outage.pk)
@@ -63,13 +79,21 @@ def outage_transition(
             )
             current.resolved_at = now
             current.restored_at = current.restored_at or now
+            current.resolution_summary = summary or current.resolution_summary
         elif to == Status.CLOSED:
             current.closed_at = now
         elif current.status == Status.RESOLVED:  # reopened
             current.resolved_at = current.restored_at = None
         current.status = to
         current.save(
-            update_fields=["status", "resolved_at", "restored_at", "closed_at", "updated_at"]
+            update_fields=[
+                "status",
+                "resolved_at",
+                "restored_at",
+                "closed_at",
+                "resolution_summary",
+                "updated_at",
+            ]
         )
         add_timeline_entry(
             current,
@@ -80,7 +104,9 @@ def outage_transition(
             change=CHANGES.get(to, "update"),
         )
         reclassify(current, now=now)
+        after = snapshot(current)
         if to == Status.RESOLVED:
+            after["resolution_summary"] = current.resolution_summary
             release_held_deliveries(current)
-        audit.record(actor, f"outage.{to}", current, before=before, after=snapshot(current))
+        audit.record(actor, f"outage.{to}", current, before=before, after=after)
     return OutageChange(current, diff)

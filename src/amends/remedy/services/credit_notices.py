@@ -43,6 +43,7 @@ from amends.comms.services import notice_create, notice_submit
 from amends.core import audit
 from amends.core.errors import Conflict
 from amends.core.money import format_cents
+from amends.remedy.credit_links import credit_url
 from amends.remedy.models import (
     CreditNotice,
     Payout,
@@ -282,44 +283,63 @@ def apology_send(*, actor: User, program: Program, message: str = "") -> list[No
 
 def credit_context(notice: Notice, customer_ids: list[int]) -> Mapping[int, Mapping[str, Any]]:
     """The comms context provider for "credit applied" notices: each customer's ``credit``
-    (amount in dollars, explanation, method, program reference). One query per batch; none for
-    other notices. A customer the notice's program has no payout for (a notice composed by
-    hand) gets no amount and the bill-credit wording, so every ``credit`` variable exists."""
+    (amount in dollars, explanation, method, program reference, the link to their own page).
+    One query per batch; none for other notices. A customer the notice's program has no payout
+    for (a notice composed by hand) gets no amount and the bill-credit wording, so every
+    ``credit`` variable exists."""
     if notice.kind != NoticeKind.CREDIT_APPLIED:
         return {}
     found: dict[int, Mapping[str, Any]] = {
-        customer_id: {"credit": _credit(0, 0, "", PayoutMethod.BILL_CREDIT, "")}
+        customer_id: {"credit": _credit(0, 0, "", PayoutMethod.BILL_CREDIT, "", None)}
         for customer_id in customer_ids
     }
     rows = Payout.objects.filter(
         credit_notice__notice_id=notice.pk, customer_id__in=customer_ids
     ).values_list(
         "customer_id",
+        "pk",
         "amount_cents",
         "entitlement__total_cents",
         "entitlement__explanation",
         "method",
         "program__reference",
     )
-    for customer_id, cents, entitled, explanation, method, reference in rows:
-        found[customer_id] = {"credit": _credit(cents, entitled, explanation, method, reference)}
+    for customer_id, payout_id, cents, entitled, explanation, method, reference in rows:
+        found[customer_id] = {
+            "credit": _credit(cents, entitled, explanation, method, reference, payout_id)
+        }
     return found
 
 
+def interest_sentence(cents: int, entitled_cents: int) -> str:
+    """Why a refund paid later than the calculation is more than its explanation's total
+    (interest runs to the payment date); empty when the amounts agree."""
+    if cents == entitled_cents:
+        return ""
+    return f"With interest to the day it was paid: {format_cents(cents)}."
+
+
 def _credit(
-    cents: int, entitled_cents: int, explanation: str, method: str, reference: str
+    cents: int,
+    entitled_cents: int,
+    explanation: str,
+    method: str,
+    reference: str,
+    payout_id: int | None,
 ) -> dict[str, Any]:
     """The explanation as a sentence (messages go on after it). A refund paid later than the
     calculation carries interest to its payment date, so it can be more than the explanation's
-    total: say so rather than leave two amounts unexplained."""
+    total: say so rather than leave two amounts unexplained. ``url``: the customer's own page
+    explaining it (``/c/<token>``), what an SMS has room for instead of the formula; empty
+    for a customer with no payout."""
     explanation = explanation.strip()
     if explanation and explanation[-1] not in ".!?":
         explanation += "."
-    if cents != entitled_cents:
-        explanation += f" With interest to the day it was paid: {format_cents(cents)}."
+    interest = interest_sentence(cents, entitled_cents)
     return {
         "amount": Decimal(cents) / 100,
-        "explanation": explanation,
+        "explanation": f"{explanation} {interest}" if interest else explanation,
         "method": method,
         "program_reference": reference,
+        "url": "" if payout_id is None else credit_url(payout_id),
     }

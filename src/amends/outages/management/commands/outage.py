@@ -116,6 +116,13 @@ class Command(BaseCommand):
             )
         sub.choices["status"].add_argument("to")
         sub.choices["status"].add_argument("--message", default="")
+        for name in ("status", "resolve"):
+            sub.choices[name].add_argument(
+                "--summary",
+                default="",
+                help="what happened, in the past tense (required to resolve): what the "
+                "restored, apology and credit messages say",
+            )
         sub.choices["restore"].add_argument(
             "--scope", type=int, action="append", help="scope item id (default: all)"
         )
@@ -248,6 +255,7 @@ class Command(BaseCommand):
             outage=queries.outage_by_reference(o["reference"]),
             to=o["to"],
             message=o["message"],
+            resolution_summary=o["summary"],
         )
         return change.outage, change.impact
 
