@@ -38,13 +38,36 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     outage = Outage.objects.get()
     assert outage.reference in text and "still out" in text  # until the exchange came back
     assert not Impact.objects.filter(outage=outage, window_end__isnull=True).exists()
-    assert outage.etr is not None and outage.status == "monitoring"  # all back at the end
+    assert outage.etr is not None and outage.status == "resolved"  # all back at the end
+    assert outage.resolution_summary.startswith("A routing change")  # what happened
 
-    from amends.comms.models import Delivery, Notice
+    from amends.comms.models import Delivery, DeliveryStatus, Notice, SurveyResponse
 
     notices = list(Notice.objects.order_by("id"))
     kinds = [n.kind for n in notices]
-    assert kinds == ["acknowledge", "update", "etr_changed", "restored", "credit_applied"]
+    assert kinds == [
+        "acknowledge",
+        "update",
+        "etr_changed",
+        "restored",
+        "restored",
+        "apology",
+        "credit_applied",
+        "survey",
+    ]
+    # Out-of-date messages never went, and were counted; nobody was told "it's back" twice.
+    superseded = Delivery.objects.filter(status=DeliveryStatus.SUPERSEDED).count()
+    assert superseded > 0 and f"{superseded:,} messages that had not gone yet" in text
+    first, second = (n for n in notices if n.kind == "restored")
+    told_twice = Delivery.objects.filter(
+        notice=second, customer__in=first.deliveries.values("customer")
+    )
+    assert first.recipients > 0 and not told_twice.exists()
+    assert f"{first.recipients:,} already told — excluded" in text
+    # A survey answered, and a Chinese customer's credit message shown in their language.
+    assert SurveyResponse.objects.filter(notice=notices[-1], score=4).count() == 1
+    assert "1 answered so far, average 4.0 of 5" in text
+    assert "What a customer reading zh got by SMS" in text and "您好" in text
     for notice in notices:  # mass sends were approved by a second person
         if notice.recipients > settings.AMENDS_APPROVAL_THRESHOLD:
             assert notice.approved_by is not None and notice.approved_by.username == "approver"

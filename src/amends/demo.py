@@ -30,8 +30,10 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from amends.comms.audience import count_audience
+from amends.comms.channels.outbox import file_name
 from amends.comms.dispatch import run_notice
 from amends.comms.models import Delivery, DeliveryStatus, Notice, NoticeStatus, Subscriber
+from amends.comms.preview import already_told_words
 from amends.comms.queries import notice_progress
 from amends.comms.services import notice_approve, notice_create, notice_submit
 from amends.comms.subscriber_messages import send_confirmation
@@ -41,6 +43,7 @@ from amends.comms.subscribers import (
     subscriber_confirm,
     subscriber_request,
 )
+from amends.comms.surveys import survey_answer, survey_comment, survey_results
 from amends.core.money import format_cents
 from amends.core.pdf import PdfUnavailable
 from amends.core.roles import Role
@@ -51,7 +54,13 @@ from amends.network.models import NetworkElement, Service
 from amends.outages import queries as outage_queries
 from amends.outages.models import Impact, Outage
 from amends.outages.scope import ScopeSpec
-from amends.outages.services import outage_declare, outage_restore, outage_set_etr
+from amends.outages.services import (
+    outage_declare,
+    outage_restore,
+    outage_set_etr,
+    outage_transition,
+    outage_translate,
+)
 from amends.remedy.models import Payout, PayoutStatus, Program
 from amends.remedy.policy import PRESETS
 from amends.remedy.services import approval, confirmations, credit_notices, payment_files, payments
@@ -196,9 +205,14 @@ def _send(kind: str, audience: str, outage: Outage, *, message: str = "", say: S
     progress = notice_progress(notice)
     channels = ", ".join(f"{n:,} {c}" for c, n in sorted(preview.by_channel.items()))
     held = f"; {preview.held:,} held until their mobile service is back" if preview.held else ""
+    told = (
+        f"; {already_told_words(preview.already_told, included=False)} (nobody hears it twice)"
+        if preview.already_told
+        else ""
+    )
     say(
         f"   {notice.get_kind_display()}: {preview.reachable:,} of {preview.customers:,} "
-        f"customers by {channels or 'no channel'}{held}; {approval}; "
+        f"customers by {channels or 'no channel'}{held}{told}; {approval}; "
         f"{progress.get('sent', 0):,} sent{_waiting(notice)}"
     )
     return notice
@@ -249,24 +263,52 @@ def declare_the_outage(*, say: Say) -> tuple[Outage, NetworkElement]:
         ],
     )
     outage = change.outage
+    for language, words in OUTAGE_WORDS.items():
+        outage_translate(actor="commander", outage=outage, language=language, texts=words)
     counts = outage_queries.impact_counts(outage)
     say(
         f"   {outage.reference}: {counts.services:,} services of {counts.customers:,} customers "
         f"affected, {counts.priority_assistance_customers:,} on priority assistance"
     )
     say(f"   by state {counts.by_state}; by segment {counts.by_segment}")
-    say(
-        f"   classified {outage.get_classification_display().lower()}: "
-        f"{outage.classification_changes.last().reason}"
-    )  # type: ignore[union-attr]
+    latest = outage.classification_changes.last()
+    reason = latest.reason if latest is not None else ""
+    say(f"   classified {outage.get_classification_display().lower()}: {reason}")
     outage_set_etr(
         actor="commander",
         outage=outage,
         etr=timezone.now() + timedelta(hours=4),
         reason="Crews are on site; the routing change is being rolled back.",
     )
-    say("5. ETR set to four hours from now; next update promised within six hours.")
+    say(
+        "5. ETR set to four hours from now; next update promised within six hours. The "
+        "commander gives the outage its words in Chinese and Vietnamese too, so those customers "
+        "read every line in their language."
+    )
     return outage, exchange
+
+
+# The outage's public words in the other languages the demo's customers speak.
+OUTAGE_WORDS = {
+    "zh": {
+        "title": "互联网和移动服务中断",
+        "public_summary": "互联网、固定电话和移动服务中断。我们正在抢修。",
+        "cause_public": "网络路由故障和一条受损的光缆",
+        "resolution_summary": "路由变更已回滚，受损光缆已修复，所有服务已恢复。",
+    },
+    "vi": {
+        "title": "Sự cố internet và di động",
+        "public_summary": "Dịch vụ internet, điện thoại cố định và di động bị gián đoạn. "
+        "Chúng tôi đang khắc phục.",
+        "cause_public": "lỗi định tuyến trong mạng và một cáp quang bị hỏng",
+        "resolution_summary": "Thay đổi định tuyến đã được hoàn tác và cáp quang đã được sửa; "
+        "mọi dịch vụ đã có lại.",
+    },
+}
+WHAT_HAPPENED = (
+    "A routing change in our core network went wrong and roadworks cut a fibre cable; we "
+    "rolled the change back and repaired the cable."
+)
 
 
 def restore_part(outage: Outage, exchange: NetworkElement, *, say: Say) -> None:
@@ -289,11 +331,31 @@ def make_good(outage: Outage, *, data_dir: Path, say: Say) -> Program:
     """Everything comes back; then the remediation analyst makes good, a second person
     approves, billing credits each account, and each customer hears their own amount."""
     outage_restore(actor="commander", outage=outage, message="Every service is back on.")
+    tell_everyone_it_is_over(outage, say=say)
     program = _approved_program(outage, say=say)
     _pay_everyone(program, data_dir=data_dir, say=say)
     tell_the_credits(program, say=say)
+    ask_how_we_did(outage, say=say)
     write_the_report(program, data_dir=data_dir, say=say)
     return program
+
+
+def tell_everyone_it_is_over(outage: Outage, *, say: Say) -> None:
+    """Everything is back: the commander resolves with what happened (in the past tense, for
+    the messages from now on); the rest are told "it's back" (those told after the partial
+    restoration are left out), and everyone gets the apology."""
+    outage_transition(
+        actor="commander", outage=outage, to="resolved", resolution_summary=WHAT_HAPPENED
+    )
+    stale = Delivery.objects.filter(notice__outage=outage, status=DeliveryStatus.SUPERSEDED).count()
+    say(
+        f"11. Every service is back and the commander resolves the outage, saying what happened. "
+        f"{stale:,} messages that had not gone yet were out of date by then (texts held for "
+        f"mobiles that were down, updates waiting for quiet hours to end) and were superseded: "
+        f"never sent."
+    )
+    _send("restored", "restored", outage, say=say)
+    _send("apology", "all_affected", outage, say=say)
 
 
 # The generator gives small businesses' services the business tier and enterprise and
@@ -331,7 +393,7 @@ def _approved_program(outage: Outage, *, say: Say) -> Program:
     credited = calculation.entitlements.filter(sla_cents__gt=0)
     sla_cents = credited.aggregate(total=Sum("sla_cents"))["total"] or 0
     say(
-        f"11. Every service is back. The remediation analyst opens {program.reference} under "
+        f"12. The remediation analyst opens {program.reference} under "
         f"the pro-rata preset plus $20 goodwill for small businesses and SLA credits for "
         f"business and enterprise services restored late: "
         f"{calculation.affected_customers:,} customers affected, "
@@ -352,7 +414,7 @@ def _pay_everyone(program: Program, *, data_dir: Path, say: Say) -> None:
     paid = Payout.objects.filter(program=program, status=PayoutStatus.PAID)
     paid_cents = paid.aggregate(total=Sum("amount_cents"))["total"] or 0
     say(
-        f"12. Billing gets {', '.join(str(exported) for exported, _ in files)}; its answer "
+        f"13. Billing gets {', '.join(str(exported) for exported, _ in files)}; its answer "
         f"({', '.join(str(answer) for _, answer in files)}) is imported back, checked whole: "
         f"{paid.count():,} payouts paid, {format_cents(paid_cents)} in all."
     )
@@ -394,11 +456,60 @@ def tell_the_credits(program: Program, *, say: Say) -> None:
     held_text = f"; {held:,} held until their mobile service is back" if held else ""
     outbox = Path(settings.DATA_DIR) / "outbox"
     say(
-        f'13. "We\'ve credited your account": one notice to the {notice.recipients:,} paid '
+        f'14. "We\'ve credited your account": one notice to the {notice.recipients:,} paid '
         f"customers we can reach ({approved_by}), each message with the customer's own amount "
         f"and how it was worked out: {sent:,} are in {outbox}{held_text}"
         f"{_waiting(notice)}. "
         f"The program's report: /remedy/programs/{program.reference}/report/"
+    )
+    _show_a_message(notice, language="zh", say=say)
+
+
+def _show_a_message(notice: Notice, *, language: str, say: Say) -> None:
+    """The text one customer reading ``language`` was sent, as the outbox wrote it."""
+    delivery = (
+        Delivery.objects.filter(
+            notice=notice,
+            language=language,
+            channel="sms",
+            status__in=(DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if delivery is None:
+        return
+    path = Path(settings.DATA_DIR) / "outbox" / "sms" / file_name(delivery.idempotency_key, ".txt")
+    body = path.read_text("utf-8").split("\n\n", 1)[-1].strip()
+    say(f"   What a customer reading {language} got by SMS ({path.name}):")
+    for line in body.splitlines():
+        say(f"     {line}")
+
+
+def ask_how_we_did(outage: Outage, *, say: Say) -> None:
+    """The survey: one-click scores in each message; one customer answers, as following the
+    link does, and the console and API show the results by segment and channel."""
+    notice = _send("survey", "all_affected", outage, say=say)
+    answered = (
+        Delivery.objects.filter(
+            notice=notice, status__in=(DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+        )
+        .order_by("pk")
+        .first()
+    )
+    if answered is not None and answered.customer_id is not None:
+        survey_answer(notice_id=notice.pk, customer_id=answered.customer_id, score=4)
+        survey_comment(
+            notice_id=notice.pk,
+            customer_id=answered.customer_id,
+            comment="Thanks for the texts, and for the credit without asking.",
+        )
+    results = survey_results(notice)
+    average = f", average {results.average:.1f} of 5" if results.average is not None else ""
+    say(
+        f"15. The survey asks how we did, a score from 1 to 5 one click away: "
+        f"{results.responses:,} answered so far{average} (/notices/{notice.pk}/ and "
+        f"GET /api/v1/comms/notices/{notice.pk}/survey show them by segment and channel)."
     )
 
 
@@ -438,10 +549,10 @@ def write_the_report(program: Program, *, data_dir: Path, say: Say) -> None:
     try:
         path.write_bytes(render_report_pdf(program_report(program)))
     except PdfUnavailable as exc:
-        say(f"14. No PDF of the report: {exc.message}")
+        say(f"16. No PDF of the report: {exc.message}")
         return
     say(
-        f"14. The remediation lead's report for the regulator, with its charts, as PDF: {path} "
+        f"16. The remediation lead's report for the regulator, with its charts, as PDF: {path} "
         f"({path.stat().st_size:,} bytes; the same as /remedy/programs/{program.reference}"
         f"/report/ and its CSV in the console)."
     )

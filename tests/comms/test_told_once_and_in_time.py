@@ -124,7 +124,7 @@ def test_a_customer_back_gets_only_the_restored_message_and_the_stale_ones_show_
     c4_sms = [name for name in outbox_files(tmp_path, "sms") if f"-c{c4}-" in name]
     assert c4_sms == [key(restored, "C4", "sms")]  # only "it's back", never the stale two
     text = (tmp_path / "outbox" / "sms" / f"{key(restored, 'C4', 'sms')}.txt").read_text()
-    assert "should work again" in text
+    assert "is back since" in text
     assert status_of(ack, "C4") == status_of(etr, "C4") == "superseded"
     # Partial restoration: C1 is still out, so their held messages wait for their mobile.
     assert status_of(ack, "C1") == status_of(etr, "C1") == "held"
