@@ -30,10 +30,9 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from amends.comms.audience import count_audience
-from amends.comms.channels.outbox import file_name
 from amends.comms.dispatch import run_notice
 from amends.comms.models import Delivery, DeliveryStatus, Notice, NoticeStatus, Subscriber
-from amends.comms.preview import already_told_words
+from amends.comms.preview import already_told_words, sample_message
 from amends.comms.queries import notice_progress
 from amends.comms.services import notice_approve, notice_create, notice_submit
 from amends.comms.subscriber_messages import send_confirmation
@@ -466,23 +465,13 @@ def tell_the_credits(program: Program, *, say: Say) -> None:
 
 
 def _show_a_message(notice: Notice, *, language: str, say: Say) -> None:
-    """The text one customer reading ``language`` was sent, as the outbox wrote it."""
-    delivery = (
-        Delivery.objects.filter(
-            notice=notice,
-            language=language,
-            channel="sms",
-            status__in=(DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
-        )
-        .order_by("pk")
-        .first()
-    )
-    if delivery is None:
+    """The SMS a customer reading ``language`` gets from the notice, made as the dispatcher
+    makes it (whether theirs has gone yet or waits for their quiet hours)."""
+    sample = sample_message(notice, channel="sms", language=language)
+    if sample is None or sample.error:
         return
-    path = Path(settings.DATA_DIR) / "outbox" / "sms" / file_name(delivery.idempotency_key, ".txt")
-    body = path.read_text("utf-8").split("\n\n", 1)[-1].strip()
-    say(f"   What a customer reading {language} got by SMS ({path.name}):")
-    for line in body.splitlines():
+    say(f"   What {sample.customer.external_id}, who reads {language}, gets by SMS:")
+    for line in sample.text.splitlines():
         say(f"     {line}")
 
 

@@ -82,6 +82,10 @@ def test_compose_preview_submit_and_approve(live_server, settings) -> None:  # t
         expect(page.locator("#preview-reachable")).to_have_text("3")
         expect(page.locator("#preview-held")).to_have_text("1")
         expect(page.locator("#preview-unreachable")).to_have_text("1")
+        # The acknowledge SMS has no room for the notice's own words: the author is told.
+        expect(page.locator("#preview-words-left-out")).to_contain_text(
+            "Your own words are not in the SMS message"
+        )
         expect(page.locator("#by-channel")).to_contain_text("SMS")
         expect(page.locator("#sms-cost")).to_contain_text("UCS-2")
         sms = page.locator("article.sample", has_text="SMS to Customer C1")

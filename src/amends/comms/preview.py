@@ -219,6 +219,15 @@ def english_fallbacks(notice: Notice) -> list[Fallback]:
     return languages.english_fallbacks(notice, groups)
 
 
+def sample_message(notice: Notice, *, channel: str, language: str) -> Sample | None:
+    """The message one real recipient reading ``language`` gets on ``channel``, made as the
+    dispatcher makes it (None when nobody in the audience is reached that way)."""
+    group = next(
+        (g for g in _groups(notice) if g.channel == channel and g.language == language), None
+    )
+    return None if group is None else _render(notice, [group])[group]
+
+
 def notice_preview(notice: Notice) -> NoticePreview:
     """What sending the notice now would do; writes nothing."""
     counts = audiences.count_audience(notice)
