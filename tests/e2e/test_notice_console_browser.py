@@ -89,7 +89,7 @@ def test_compose_preview_submit_and_approve(live_server, settings) -> None:  # t
         expect(page.locator("#by-channel")).to_contain_text("SMS")
         expect(page.locator("#sms-cost")).to_contain_text("UCS-2")
         sms = page.locator("article.sample", has_text="SMS to Customer C1")
-        expect(sms.locator("pre")).to_contain_text("Emergency: call 000")
+        expect(sms.locator("pre")).to_contain_text("000 works with any network")
         email = page.locator("article.sample", has_text="Email to Customer C2")
         frame = email.locator("iframe[sandbox='']")
         expect(frame).to_be_visible()
