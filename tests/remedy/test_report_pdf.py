@@ -155,7 +155,7 @@ def test_without_pango_the_console_api_and_demo_say_so_in_one_line(
 
     said: list[str] = []
     write_the_report(setup.program, data_dir=tmp_path, say=said.append)
-    assert said == [f"14. No PDF of the report: {PANGO_MISSING}"]
+    assert said == [f"16. No PDF of the report: {PANGO_MISSING}"]
     assert not list(tmp_path.glob("*.pdf"))
 
 
@@ -167,7 +167,7 @@ def test_the_demo_writes_the_pdf(tmp_path: Path, settings: Any) -> None:
     path = tmp_path / f"{setup.program.reference}-report.pdf"
     (text,) = said
     assert (
-        text.startswith("14. The remediation lead's report for the regulator") and str(path) in text
+        text.startswith("16. The remediation lead's report for the regulator") and str(path) in text
     )
     owed = format_cents(program_report(setup.program).payments.owed_cents)
     assert_is_the_report(path.read_bytes(), setup.program.reference, owed)
