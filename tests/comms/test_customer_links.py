@@ -20,6 +20,7 @@ from amends.comms import dispatch, links
 from amends.comms.audience import count_audience
 from amends.comms.models import Delivery, Notice, SurveyResponse
 from amends.comms.services import notice_create, notice_submit
+from amends.core import urgent_help
 from amends.core.models import AuditEntry
 from amends.core.roles import Role
 from amends.core.services import staff_user_set
@@ -344,3 +345,26 @@ def test_survey_results_by_segment_and_channel_in_the_console_and_api(
         "small_business": 1,
     }
     assert api.get(f"/api/v1/comms/notices/{notice.pk}/survey").status_code == 401
+
+
+def test_the_one_click_pages_speak_the_customers_language(
+    cleo: User, outage: Outage, tmp_path: Path, client: Client
+) -> None:
+    Customer.objects.filter(external_id="C2").update(language="zh")
+    Customer.objects.filter(external_id="C3").update(language="vi")
+    notice = send(cleo, outage, "survey")
+    zh = Customer.objects.get(external_id="C2")
+    scores = score_links(text_of(email_to(tmp_path, "c2@example.com", notice)))
+
+    scored = client.get(local(scores[5])).content.decode()
+    assert '<html lang="zh">' in scored and "您的评分：5分（满分5分）。" in scored
+    assert "还有什么想告诉我们的吗？" in scored and "Your score" not in scored
+    page = client.get(local(links.unsubscribe_url(zh.pk))).content.decode()
+    assert "服务中断通知仍会发送。" in page and "Unsubscribe" not in page
+    assert urgent_help.for_messages("zh")["urgent_help"] in page  # where to get help, in zh
+    vi = Customer.objects.get(external_id="C3")
+    page = client.get(local(links.unsubscribe_url(vi.pk))).content.decode()
+    assert '<html lang="vi">' in page and "Thông báo về sự cố vẫn được gửi." in page
+    # A link we cannot read names no customer, so it cannot know their language.
+    forged = client.get(local(links.unsubscribe_url(zh.pk)) + "x").content.decode()
+    assert '<html lang="en">' in forged and "This link does not work" in forged

@@ -27,9 +27,11 @@ from django.views.decorators.http import require_http_methods
 from amends.comms import links, surveys
 from amends.comms.models import SurveyResponse
 from amends.comms.templating import LANGUAGES
+from amends.core import urgent_help
 from amends.core.errors import AmendsError
 from amends.network import services as customers
 from amends.network.models import Customer
+from amends.statuspage.customer_strings import page_language, page_words
 from amends.statuspage.pages import stylesheet
 from amends.statuspage.strings import LANGUAGE_NAMES
 
@@ -51,14 +53,24 @@ def _csp() -> str:
 
 
 def _page(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    *,
+    customer: Customer | None = None,
 ) -> HttpResponse:
+    """A customer's page, in their language when we ship its words (else English)."""
+    language = page_language(customer.language if customer else None)
+    score = getattr(context.get("response"), "score", None)
     site = {
         "css": mark_safe(stylesheet()),  # noqa: S308 - our own file, never input
         "operator": settings.AMENDS_OPERATOR_NAME,
         "help_line": settings.AMENDS_HELP_LINE,
-        "urgent_help": settings.AMENDS_URGENT_HELP,
+        "urgent_help": urgent_help.for_messages(language)["urgent_help"],
         "status_url": settings.AMENDS_STATUSPAGE_URL,
+        "lang": language,
+        "t": page_words(language, help_line=settings.AMENDS_HELP_LINE, score=score),
     }
     response = render(
         request, f"statuspage/customer/{template}", {**site, **context}, status=status
@@ -100,6 +112,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             "done": customer.unsubscribed_at is not None,
             "preferences_url": links.preferences_url(customer.pk),
         },
+        customer=customer,
     )
 
 
@@ -205,6 +218,7 @@ def _survey_page(
     notice_id: int,
     response: SurveyResponse | None,
     *,
+    customer: Customer,
     commented: bool = False,
     error: str = "",
 ) -> HttpResponse:
@@ -216,7 +230,7 @@ def _survey_page(
         "commented": commented,
         "error": error,
     }
-    return _page(request, "survey.html", context, status=400 if error else 200)
+    return _page(request, "survey.html", context, status=400 if error else 200, customer=customer)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -231,16 +245,23 @@ def survey(request: HttpRequest, token: str, notice_id: int) -> HttpResponse:
                 customer_id=customer.pk,
                 comment=request.POST.get("comment", ""),
             )
-            return _survey_page(request, token, notice_id, response, commented=True)
+            return _survey_page(
+                request, token, notice_id, response, customer=customer, commented=True
+            )
         if response is None:
             surveys.check_sent(notice_id, customer.pk)
     except AmendsError as error:
         if error.field == "comment":
             return _survey_page(
-                request, token, notice_id, response, error=f"Comment: {error.message}"
+                request,
+                token,
+                notice_id,
+                response,
+                customer=customer,
+                error=f"Comment: {error.message}",
             )
         return _bad_link(request, error)
-    return _survey_page(request, token, notice_id, response)
+    return _survey_page(request, token, notice_id, response, customer=customer)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -254,4 +275,4 @@ def survey_score(request: HttpRequest, token: str, notice_id: int, score: int) -
         response = surveys.survey_answer(notice_id=notice_id, customer_id=customer.pk, score=score)
     except AmendsError as error:
         return _bad_link(request, error)
-    return _survey_page(request, token, notice_id, response)
+    return _survey_page(request, token, notice_id, response, customer=customer)
