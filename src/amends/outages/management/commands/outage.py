@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from amends.core.commands import DashValueParser
 from amends.core.errors import AmendsError
 from amends.outages import queries, services
 from amends.outages.api import OutageDetail, OutageOut
@@ -83,7 +84,7 @@ class Command(BaseCommand):
     help = "Declare, inspect and change outages."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+        sub = parser.add_subparsers(dest="action", required=True, parser_class=DashValueParser)
         declare = sub.add_parser("declare", help="declare an outage")
         declare.add_argument("--title", required=True)
         declare.add_argument("--scope", action="append", required=True, help=SCOPE_HELP)
