@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from amends.core.commands import DashValueParser
+from amends.core.commands import DashValueParser, add_examples
 from amends.core.errors import AmendsError
 from amends.outages import queries, services
 from amends.outages.api import OutageDetail, OutageOut
@@ -84,6 +84,21 @@ class Command(BaseCommand):
     help = "Declare, inspect and change outages."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        add_examples(
+            parser,
+            'amends outage declare --title "Fibre cut" --scope state:ACT --scope -postcode:2600 '
+            "--started 2026-12-07T09:00",
+            "amends outage scope OUT-2026-0001 --add postcode:2620 --add=-postcode:2601",
+            "amends outage show OUT-2026-0001 --json",
+            "amends outage list --open",
+            'amends outage update OUT-2026-0001 "Crews are on site."',
+            'amends outage etr OUT-2026-0001 unknown --reason "Waiting for a part"',
+            'amends outage translate OUT-2026-0001 --language zh --title "光纤中断"',
+            "amends outage status OUT-2026-0001 identified",
+            "amends outage restore OUT-2026-0001",
+            'amends outage resolve OUT-2026-0001 --summary "A contractor cut a fibre; it was '
+            'spliced."',
+        )
         sub = parser.add_subparsers(dest="action", required=True, parser_class=DashValueParser)
         declare = sub.add_parser("declare", help="declare an outage")
         declare.add_argument("--title", required=True)
