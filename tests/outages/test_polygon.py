@@ -3,16 +3,24 @@ a hole is outside. H3 cells only narrow the search."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from io import StringIO
+from pathlib import Path
 
 import h3
 import pytest
+from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
+from amends.core.errors import AmendsError
+from amends.core.roles import Role
+from amends.core.services import staff_user_set
 from amends.network.models import Service
 from amends.outages.models import Impact, ScopeCell
 from amends.outages.scope import ScopeSpec
-from amends.outages.services import outage_add_scope, outage_declare
+from amends.outages.services import outage_add_scope, outage_declare, outage_preview
 from tests.factories import Operator, build_operator
 
 pytestmark = pytest.mark.django_db
@@ -64,11 +72,11 @@ def place(op: Operator, external_id: str, *, lat: float | None, lng: float | Non
     )
 
 
-def affected(geojson: dict[str, object]) -> set[str]:
+def affected(geojson: dict[str, object], *, unplaced: str = "exclude") -> set[str]:
     outage = outage_declare(
         actor="nmc",
         title="Fault",
-        scope_items=[ScopeSpec(kind="polygon", geojson=geojson)],
+        scope_items=[ScopeSpec(kind="polygon", geojson=geojson, unplaced=unplaced)],
         started_at=timezone.now() - timedelta(minutes=5),
     ).outage
     return set(Impact.objects.filter(outage=outage).values_list("service__external_id", flat=True))
@@ -113,3 +121,56 @@ def test_a_feature_and_a_polygon_narrower_than_a_cell(op: Operator) -> None:
     ]  # 180 m by 11 m around IN-5M: no cell centre falls in it
     feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [sliver]}}
     assert affected(feature) == {"IN-5M"}
+
+
+def test_services_without_coordinates_are_left_out_or_matched_by_postcode(op: Operator) -> None:
+    place(op, "UNPLACED-ELSEWHERE", lat=None, lng=None)
+    Service.objects.filter(external_id="UNPLACED-ELSEWHERE").update(postcode="2900")
+    left_out = outage_preview(scope_items=[ScopeSpec(kind="polygon", geojson=WITH_HOLE)])
+    assert (left_out.services, left_out.not_placed, left_out.matched_by_postcode) == (3, 1, 0)
+    by_postcode = ScopeSpec(kind="polygon", geojson=WITH_HOLE, unplaced="postcode")
+    matched = outage_preview(scope_items=[by_postcode])
+    assert (matched.services, matched.not_placed, matched.matched_by_postcode) == (4, 0, 1)
+    assert affected(WITH_HOLE, unplaced="postcode") == {"IN-5M", "BY-HOLE-5M", "DEEP", "UNPLACED"}
+    with pytest.raises(AmendsError, match="'guess' is not exclude or postcode") as error:
+        affected(WITH_HOLE, unplaced="guess")
+    assert error.value.field == "scope[0].unplaced"
+
+
+def test_the_declare_preview_says_how_many_services_are_not_placed(op: Operator) -> None:
+    user = staff_user_set(actor="t", username="cora", role=Role.COMMANDER, password="pw-123456-x")
+    client = Client()
+    client.force_login(user)
+    data = {
+        "title": "Fibre cut",
+        "severity": "major",
+        "scope-0-kind": "polygon",
+        "scope-0-geojson": json.dumps(WITH_HOLE),
+        "scope-0-include": "include",
+    }
+    body = client.post("/outages/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "3 services, 1 customer</strong> would be affected" in body
+    assert "1 service not placed: no coordinates, in the area’s postcodes, left out." in body
+    data["scope-0-unplaced"] = "postcode"
+    body = client.post("/outages/preview/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "4 services, 1 customer</strong> would be affected" in body
+    assert "Includes 1 service without coordinates, matched by postcode." in body
+
+
+def test_the_cli_chooses_for_services_without_coordinates(op: Operator, tmp_path: Path) -> None:
+    area = tmp_path / "area.geojson"
+    area.write_text(json.dumps(WITH_HOLE))
+    out = StringIO()
+    call_command(
+        "outage",
+        "declare",
+        "--title",
+        "Fault",
+        "--scope",
+        f"polygon:@{area}",
+        "--unplaced",
+        "postcode",
+        "--json",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue())["impact"]["newly_affected"] == 4

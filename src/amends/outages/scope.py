@@ -16,6 +16,7 @@ import h3
 import shapely
 import shapely.geometry
 import shapely.validation
+from django.db.models import Q
 from shapely.geometry.base import BaseGeometry
 
 from amends.core.errors import AmendsError
@@ -43,6 +44,15 @@ class ScopeSpec:
     services: list[str] = field(default_factory=list)  # external ids
     degree: str = Degree.FULL
     started_at: datetime | None = None
+    # A polygon's services without coordinates, in the postcodes of the services it covers:
+    # left out ("exclude"), or matched by their postcode ("postcode").
+    unplaced: str = "exclude"
+
+
+UNPLACED_CHOICES = {
+    "exclude": "Leave out",
+    "postcode": "Match by their postcode",
+}
 
 
 @dataclass
@@ -53,6 +63,8 @@ class ResolvedScope:
     cells: list[str]  # a polygon's H3 cells wholly inside it
     service_ids: list[int]  # listed services; a polygon's services found in its edge cells
     edge_cells: list[str] = field(default_factory=list)
+    # A polygon's services without coordinates in the postcodes it covers (see ScopeSpec).
+    not_placed: int = 0
 
 
 def resolve(spec: ScopeSpec, *, prefix: str = "scope") -> ResolvedScope:
@@ -84,9 +96,22 @@ def resolve(spec: ScopeSpec, *, prefix: str = "scope") -> ResolvedScope:
     elif kind == ScopeKind.STATE:
         values["state"] = _state(spec.state, f"{prefix}.state")
     elif kind == ScopeKind.POLYGON:
+        if spec.unplaced not in UNPLACED_CHOICES:
+            raise AmendsError(
+                f"{spec.unplaced!r} is not {' or '.join(UNPLACED_CHOICES)}",
+                field=f"{prefix}.unplaced",
+            )
         match = polygon_match(spec.geojson, field=f"{prefix}.geojson")
+        unplaced = _unplaced(match)
         values["geojson"] = spec.geojson
-        return ResolvedScope(values, match.cells, match.service_ids, edge_cells=match.edge_cells)
+        chosen = unplaced if spec.unplaced == "postcode" else []
+        return ResolvedScope(
+            values,
+            match.cells,
+            sorted([*match.service_ids, *chosen]),
+            edge_cells=match.edge_cells,
+            not_placed=len(unplaced),
+        )
     elif kind == ScopeKind.SERVICES:
         service_ids = _services(spec.services, f"{prefix}.services")
     return ResolvedScope(values, cells, service_ids)
@@ -190,6 +215,27 @@ def polygon_match(geojson: Any, *, field: str) -> ResolvedScope:
     return ResolvedScope(
         {}, inside_cells, _services_inside(geometry, edge_cells), edge_cells=edge_cells
     )
+
+
+def _unplaced(match: ResolvedScope) -> list[int]:
+    """The active services without coordinates in the postcodes of the services a polygon
+    covers: no polygon can place them, so the commander chooses (``ScopeSpec.unplaced``)."""
+    postcodes: set[str] = set()
+    for start in range(0, len(match.cells), 5000):  # bounded IN lists on SQLite
+        postcodes.update(
+            Service.objects.filter(h3_cell__in=match.cells[start : start + 5000])
+            .values_list("postcode", flat=True)
+            .distinct()
+        )
+    postcodes.update(
+        Service.objects.filter(pk__in=match.service_ids)
+        .values_list("postcode", flat=True)
+        .distinct()
+    )
+    unplaced = Service.objects.filter(postcode__in=postcodes - {""}, is_active=True).filter(
+        Q(latitude__isnull=True) | Q(longitude__isnull=True)
+    )
+    return sorted(unplaced.values_list("pk", flat=True))
 
 
 def _services_inside(geometry: BaseGeometry, cells: list[str]) -> list[int]:
