@@ -86,3 +86,19 @@ def test_cli_exit_status_and_message(cli: Callable[..., CompletedProcess[str]]) 
     assert result.returncode == 1
     assert "scope[0].state: 'Narnia' is not a state" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", [["--scope", "-postcode:2650"], ["--scope=-postcode:2650"]])
+def test_exclusions_parse_as_the_help_shows(form: list[str]) -> None:
+    """argparse alone refuses a value starting with '-' ("expected one argument")."""
+    build_operator()
+    out = run("declare", "--title", "Fault", "--scope", "state:NSW", *form)
+    outage = Outage.objects.get()
+    assert [(i.kind, i.include, i.postcode) for i in outage.scope_items.order_by("id")] == [
+        ("state", True, ""),
+        ("postcode", False, "2650"),
+    ]
+    assert "affected: 3 services" in out  # NSW's S1-S5 less Wagga Wagga's S4 and S5
+    run("scope", outage.reference, "--add", "-state:VIC")
+    assert outage.scope_items.filter(include=False, state="VIC").exists()

@@ -166,3 +166,41 @@ def test_counts_by_segment_product_state_and_priority(op: Operator) -> None:
     assert counts.by_product == {"Home Internet": 3, "Mobile": 2}
     assert counts.by_state == {"NSW": 5}
     assert counts.priority_assistance_customers == 1
+
+
+def test_adding_scope_in_monitoring_is_restoring_again_and_keeps_restored_at(
+    op: Operator,
+) -> None:
+    outage = declare(ScopeSpec(kind="element", element="X1"), minutes_ago=120)
+    restored_at = timezone.now() - timedelta(minutes=20)
+    outage_restore(actor="commander", outage=outage, at=restored_at)
+    outage.refresh_from_db()
+    assert outage.status == "monitoring" and outage.restored_at == restored_at
+    change = outage_add_scope(
+        actor="commander", outage=outage, items=[ScopeSpec(kind="element", element="X2")]
+    )
+    outage.refresh_from_db()
+    assert open_service_ids(outage) == op.service_ids("S4", "S5")
+    assert change.impact is not None and change.impact.newly_affected == 2
+    assert outage.status == "restoring" and outage.restored_at == restored_at
+    entry = outage.updates.order_by("-created_at", "-id").first()
+    assert entry is not None and entry.status == "restoring"
+    assert entry.message == "The outage has grown: 2 more services are out. Status: Restoring."
+    outage_add_scope(  # an exclusion alone puts nobody out: still restoring, no new entry
+        actor="commander",
+        outage=outage,
+        items=[ScopeSpec(kind="element", element="N2", include=False)],
+    )
+    assert outage.updates.filter(message__startswith="The outage has grown").count() == 1
+
+
+def test_an_exclusion_added_in_monitoring_leaves_it_in_monitoring(op: Operator) -> None:
+    outage = declare(ScopeSpec(kind="element", element="X1"), minutes_ago=120)
+    outage_restore(actor="commander", outage=outage)
+    outage_add_scope(
+        actor="commander",
+        outage=outage,
+        items=[ScopeSpec(kind="postcode", postcode="2000", include=False)],
+    )
+    outage.refresh_from_db()
+    assert outage.status == "monitoring" and open_service_ids(outage) == set()

@@ -43,6 +43,11 @@ class ScopeIn(Schema):
     services: list[str] = []
     degree: str = "full"
     started_at: datetime | None = None
+    unplaced: str = Field(
+        "exclude",
+        description="polygon: its postcodes' services without coordinates: exclude, or "
+        "postcode (matched by their postcode)",
+    )
 
     def spec(self) -> ScopeSpec:
         return ScopeSpec(**{**self.dict(), "started_at": aware(self.started_at)})

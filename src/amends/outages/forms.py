@@ -24,7 +24,7 @@ from amends.outages.models import (
     Status,
     Visibility,
 )
-from amends.outages.scope import ScopeSpec
+from amends.outages.scope import UNPLACED_CHOICES, ScopeSpec
 
 SCOPE_ROWS = 4  # blank lines are ignored; more scope can be added on the detail page
 
@@ -94,6 +94,13 @@ class ScopeRowForm(forms.Form):
         label="GeoJSON", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     product = forms.CharField(label="Only product", required=False, max_length=50)
+    unplaced = forms.ChoiceField(
+        label="Services without coordinates",
+        choices=list(UNPLACED_CHOICES.items()),
+        initial="exclude",
+        required=False,
+        help_text="for an area: services in its postcodes that have no coordinates",
+    )
     include = forms.ChoiceField(
         label="Include or exclude",
         choices=[("include", "Include"), ("exclude", "Exclude")],
@@ -133,6 +140,7 @@ class ScopeRowForm(forms.Form):
                 spec.state = data["state"] or value
             case ScopeKind.POLYGON:
                 spec.geojson = data.get("geojson_parsed")
+                spec.unplaced = data.get("unplaced") or "exclude"
             case ScopeKind.PRODUCT:
                 spec.product = value or product
             case ScopeKind.SERVICES:

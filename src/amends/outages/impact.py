@@ -60,16 +60,24 @@ def branch_select(items: list[ScopeItem], *, columns: str) -> tuple[str, list[An
             "(" + " OR ".join(["(s.state = %s AND UPPER(s.locality) = %s)"] * len(items)) + ")"
         )
         params += [value for item in items for value in (item.state, item.locality)]
-    elif kind in (ScopeKind.POLYGON, ScopeKind.SERVICES):
-        table, on = (
-            ("outages_scopecell", "x.cell = s.h3_cell")
-            if kind == ScopeKind.POLYGON
-            else ("outages_scopeservice", "x.service_id = s.id")
-        )
+    elif kind == ScopeKind.POLYGON:
+        # Exact (see scope.polygon_match): the services of the cells wholly inside, and those
+        # of the edge cells found inside point by point.
         ids = [item.pk for item in items]
-        # DISTINCT: two items of the branch may list the same cell or service.
+        where.append(
+            f"(s.h3_cell IN (SELECT x.cell FROM outages_scopecell x WHERE x.scope_item_id IN "
+            f"({_marks(ids)}) AND x.edge = %s) OR s.id IN (SELECT x.service_id FROM "
+            f"outages_scopeservice x WHERE x.scope_item_id IN ({_marks(ids)})))"
+        )
+        params += [*ids, False, *ids]
+    elif kind == ScopeKind.SERVICES:
+        ids = [item.pk for item in items]
+        # DISTINCT: two items of the branch may list the same service.
         columns = f"DISTINCT {columns}"
-        joins = f" JOIN {table} x ON {on} AND x.scope_item_id IN ({_marks(ids)})"
+        joins = (
+            " JOIN outages_scopeservice x ON x.service_id = s.id "
+            f"AND x.scope_item_id IN ({_marks(ids)})"
+        )
         params = [*ids, *params]
     if product_id is not None:
         where.append("s.product_id = %s")

@@ -163,10 +163,16 @@ class ScopeItem(models.Model):
 
 
 class ScopeCell(models.Model):
-    """The H3 cells (resolution 8) covering a polygon item, so matching is an indexed join."""
+    """The H3 cells (resolution 8) a polygon item overlaps, so matching is an indexed join.
+
+    Every service in an inside cell (``edge`` false) is in the polygon; the services of an
+    edge cell were checked point by point when the item was added, and those inside it are
+    its ScopeService rows (see ``scope.polygon_match``).
+    """
 
     scope_item = models.ForeignKey(ScopeItem, on_delete=models.CASCADE, related_name="cells")
     cell = models.CharField(max_length=16)
+    edge = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

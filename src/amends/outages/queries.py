@@ -30,6 +30,10 @@ class ImpactCounts:
     by_product: dict[str, int]  # services
     by_state: dict[str, int]  # services
     priority_assistance_customers: int
+    # A preview's polygon services without coordinates (see scope.ScopeSpec.unplaced): left
+    # out, or matched by their postcode (and counted above).
+    not_placed: int = 0
+    matched_by_postcode: int = 0
 
     @property
     def outage_still_out(self) -> int:

@@ -13,6 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import h3
+import shapely
+import shapely.geometry
+import shapely.validation
+from django.db.models import Q
+from shapely.geometry.base import BaseGeometry
 
 from amends.core.errors import AmendsError
 from amends.network.importer.specs import H3_RESOLUTION
@@ -20,6 +25,9 @@ from amends.network.models import NetworkElement, Product, Service, State
 from amends.outages.models import Degree, ScopeKind
 
 MAX_POLYGON_CELLS = 200_000  # about 150,000 km²; larger areas are states or postcodes
+# A cell counts as wholly inside a polygon only with this much to spare (about a metre): the
+# planar cell outline and H3's own cell boundaries differ by far less.
+_EDGE_MARGIN_DEGREES = 1e-5
 _POSTCODE = re.compile(r"\d{4}")
 
 
@@ -36,6 +44,15 @@ class ScopeSpec:
     services: list[str] = field(default_factory=list)  # external ids
     degree: str = Degree.FULL
     started_at: datetime | None = None
+    # A polygon's services without coordinates, in the postcodes of the services it covers:
+    # left out ("exclude"), or matched by their postcode ("postcode").
+    unplaced: str = "exclude"
+
+
+UNPLACED_CHOICES = {
+    "exclude": "Leave out",
+    "postcode": "Match by their postcode",
+}
 
 
 @dataclass
@@ -43,8 +60,11 @@ class ResolvedScope:
     """A ScopeSpec checked against the database, ready to store."""
 
     values: dict[str, Any]
-    cells: list[str]
-    service_ids: list[int]
+    cells: list[str]  # a polygon's H3 cells wholly inside it
+    service_ids: list[int]  # listed services; a polygon's services found in its edge cells
+    edge_cells: list[str] = field(default_factory=list)
+    # A polygon's services without coordinates in the postcodes it covers (see ScopeSpec).
+    not_placed: int = 0
 
 
 def resolve(spec: ScopeSpec, *, prefix: str = "scope") -> ResolvedScope:
@@ -76,8 +96,22 @@ def resolve(spec: ScopeSpec, *, prefix: str = "scope") -> ResolvedScope:
     elif kind == ScopeKind.STATE:
         values["state"] = _state(spec.state, f"{prefix}.state")
     elif kind == ScopeKind.POLYGON:
+        if spec.unplaced not in UNPLACED_CHOICES:
+            raise AmendsError(
+                f"{spec.unplaced!r} is not {' or '.join(UNPLACED_CHOICES)}",
+                field=f"{prefix}.unplaced",
+            )
+        match = polygon_match(spec.geojson, field=f"{prefix}.geojson")
+        unplaced = _unplaced(match)
         values["geojson"] = spec.geojson
-        cells = polygon_cells(spec.geojson, field=f"{prefix}.geojson")
+        chosen = unplaced if spec.unplaced == "postcode" else []
+        return ResolvedScope(
+            values,
+            match.cells,
+            sorted([*match.service_ids, *chosen]),
+            edge_cells=match.edge_cells,
+            not_placed=len(unplaced),
+        )
     elif kind == ScopeKind.SERVICES:
         service_ids = _services(spec.services, f"{prefix}.services")
     return ResolvedScope(values, cells, service_ids)
@@ -126,27 +160,93 @@ def _services(external_ids: list[str], where: str) -> list[int]:
     return sorted(found.values())
 
 
-def polygon_cells(geojson: Any, *, field: str) -> list[str]:
-    """The H3 cells whose centres fall inside a GeoJSON Polygon or MultiPolygon."""
+def _geometry(geojson: Any, field: str) -> BaseGeometry:
+    """The GeoJSON Polygon or MultiPolygon (or a Feature of one) as a valid shapely shape."""
     if isinstance(geojson, dict) and geojson.get("type") == "Feature":
         geojson = geojson.get("geometry")
     if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
         raise AmendsError("must be a GeoJSON Polygon or MultiPolygon", field=field)
     try:
-        shape = h3.geo_to_h3shape(geojson)
-        cells = h3.h3shape_to_cells(shape, H3_RESOLUTION)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        geometry = shapely.geometry.shape(geojson)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise AmendsError(f"is not a valid polygon: {exc}", field=field) from None
-    except h3.H3BaseException as exc:
-        raise AmendsError(f"is not a valid polygon: {exc}", field=field) from None
-    if not cells:
+    if geometry.is_empty or geometry.area == 0:
         raise AmendsError(
             "covers no area (is it closed, and in longitude, latitude order?)", field=field
         )
+    if not geometry.is_valid:
+        raise AmendsError(
+            f"is not a valid polygon: {shapely.validation.explain_validity(geometry)}", field=field
+        )
+    return geometry
+
+
+def polygon_match(geojson: Any, *, field: str) -> ResolvedScope:
+    """Exactly the services whose coordinates lie in a GeoJSON Polygon or MultiPolygon (holes
+    left out; a point on the edge is in), with H3 cells as the prefilter.
+
+    The cells the polygon overlaps are split in two: a cell wholly inside it (with a metre to
+    spare) has all its services inside, now and as services are added, so it is matched by an
+    indexed join; an edge cell (crossed by the boundary or a hole's) has each of its services
+    checked point by point here, and those inside are stored as the item's services. A service
+    without coordinates has no cell and is never in a polygon.
+    """
+    geometry = _geometry(geojson, field)
+    try:
+        cells = h3.h3shape_to_cells_experimental(
+            h3.geo_to_h3shape(shapely.geometry.mapping(geometry)), H3_RESOLUTION, "overlap"
+        )
+    except (ValueError, TypeError, h3.H3BaseException) as exc:
+        raise AmendsError(f"is not a valid polygon: {exc}", field=field) from None
     if len(cells) > MAX_POLYGON_CELLS:
         raise AmendsError(
             f"covers {len(cells):,} cells; the limit is {MAX_POLYGON_CELLS:,}: use state, "
             "postcode or network scope for areas this large",
             field=field,
         )
-    return sorted(cells)
+    outlines = [
+        shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]) for cell in cells
+    ]
+    core = geometry.buffer(-_EDGE_MARGIN_DEGREES)
+    shapely.prepare(core)
+    inside = shapely.contains(core, outlines) if outlines else []
+    inside_cells = sorted(c for c, whole in zip(cells, inside, strict=True) if whole)
+    edge_cells = sorted(c for c, whole in zip(cells, inside, strict=True) if not whole)
+    return ResolvedScope(
+        {}, inside_cells, _services_inside(geometry, edge_cells), edge_cells=edge_cells
+    )
+
+
+def _unplaced(match: ResolvedScope) -> list[int]:
+    """The active services without coordinates in the postcodes of the services a polygon
+    covers: no polygon can place them, so the commander chooses (``ScopeSpec.unplaced``)."""
+    postcodes: set[str] = set()
+    for start in range(0, len(match.cells), 5000):  # bounded IN lists on SQLite
+        postcodes.update(
+            Service.objects.filter(h3_cell__in=match.cells[start : start + 5000])
+            .values_list("postcode", flat=True)
+            .distinct()
+        )
+    postcodes.update(
+        Service.objects.filter(pk__in=match.service_ids)
+        .values_list("postcode", flat=True)
+        .distinct()
+    )
+    unplaced = Service.objects.filter(postcode__in=postcodes - {""}, is_active=True).filter(
+        Q(latitude__isnull=True) | Q(longitude__isnull=True)
+    )
+    return sorted(unplaced.values_list("pk", flat=True))
+
+
+def _services_inside(geometry: BaseGeometry, cells: list[str]) -> list[int]:
+    """The services of ``cells`` whose point is in ``geometry`` (one vectorised test)."""
+    rows: list[tuple[int, float | None, float | None]] = []
+    for start in range(0, len(cells), 5000):  # bounded IN lists on SQLite
+        rows += Service.objects.filter(
+            h3_cell__in=cells[start : start + 5000], latitude__isnull=False
+        ).values_list("id", "longitude", "latitude")
+    if not rows:
+        return []
+    ids, xs, ys = zip(*rows, strict=True)
+    inside = shapely.intersects_xy(geometry, xs, ys)
+    return sorted(sid for sid, hit in zip(ids, inside, strict=True) if hit)

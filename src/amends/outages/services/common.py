@@ -66,7 +66,9 @@ def add_scope_item(
 ) -> ScopeItem:
     item = ScopeItem.objects.create(outage=outage, started_at=started_at, **resolved.values)
     ScopeCell.objects.bulk_create(
-        [ScopeCell(scope_item=item, cell=cell) for cell in resolved.cells], batch_size=5000
+        [ScopeCell(scope_item=item, cell=cell) for cell in resolved.cells]
+        + [ScopeCell(scope_item=item, cell=cell, edge=True) for cell in resolved.edge_cells],
+        batch_size=5000,
     )
     ScopeService.objects.bulk_create(
         [ScopeService(scope_item=item, service_id=sid) for sid in resolved.service_ids],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,6 +18,7 @@ from amends.outages.impact import resolve_impact
 from amends.outages.models import (
     EtrChange,
     Outage,
+    ScopeKind,
     Severity,
     Visibility,
 )
@@ -141,4 +143,10 @@ def outage_preview(*, scope_items: Sequence[scope.ScopeSpec]) -> queries.ImpactC
         resolve_impact(outage, at=now)
         counts = queries.impact_counts(outage)
         transaction.set_rollback(True)
-    return counts
+    unplaced = {"exclude": 0, "postcode": 0}
+    for spec, item in zip(scope_items, resolved, strict=True):
+        if spec.kind == ScopeKind.POLYGON and spec.include:
+            unplaced[spec.unplaced] += item.not_placed
+    return dataclasses.replace(
+        counts, not_placed=unplaced["exclude"], matched_by_postcode=unplaced["postcode"]
+    )

@@ -11,9 +11,10 @@ from django.utils import timezone
 from amends.core import audit
 from amends.core.errors import AmendsError
 from amends.outages import scope
-from amends.outages.impact import resolve_impact
+from amends.outages.impact import ImpactDiff, resolve_impact
 from amends.outages.models import (
     Outage,
+    ScopeItem,
     Status,
     Visibility,
 )
@@ -42,6 +43,7 @@ def outage_add_scope(
         ]
         diff = resolve_impact(outage, at=now)
         public_change()  # the areas and counts on the status page change
+        reopened = _back_to_restoring(outage, actor, added, diff, now=now)
         reclassify(outage, now=now)
         audit.record(
             actor,
@@ -51,9 +53,35 @@ def outage_add_scope(
                 "items": [str(i) for i in added],
                 "newly_affected": diff.newly_affected,
                 "no_longer_affected": diff.no_longer_affected,
+                **({"status": outage.status} if reopened else {}),
             },
         )
     return OutageChange(outage, diff)
+
+
+def _back_to_restoring(
+    outage: Outage,
+    actor: audit.Actor,
+    added: Sequence[ScopeItem],
+    diff: ImpactDiff,
+    *,
+    now: datetime,
+) -> bool:
+    """An outage in monitoring that gains an included area has services out again: it is
+    restoring until that area is restored too. ``restored_at`` keeps the moment the earlier
+    areas came back (their windows are closed and stay so); the next full restoration sets it."""
+    if outage.status != Status.MONITORING or not any(item.include for item in added):
+        return False
+    outage.status = Status.RESTORING
+    outage.save(update_fields=["status", "updated_at"])
+    add_timeline_entry(
+        outage,
+        actor,
+        Visibility.PUBLIC,
+        f"The outage has grown: {diff.newly_affected:,} more services are out. Status: Restoring.",
+        now,
+    )
+    return True
 
 
 def outage_remove_scope(*, actor: audit.Actor, outage: Outage, item_id: int) -> OutageChange:

@@ -24,6 +24,7 @@ from amends.comms.api import NoticeOut
 from amends.comms.audience import count_audience
 from amends.comms.models import Audience, Notice, NoticeKind, NoticeStatus, Priority
 from amends.comms.preview import already_told_words
+from amends.core.commands import add_examples
 from amends.core.errors import AmendsError, Conflict, NotFound
 from amends.outages import queries as outage_queries
 from amends.outages.models import Outage
@@ -40,6 +41,12 @@ class Command(BaseCommand):
     help = "Write, approve, send and follow notices."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        add_examples(
+            parser,
+            "amends notice create --outage OUT-2026-0001 --kind acknowledge --as comms",
+            'amends notice create --outage OUT-2026-0001 --kind update --message "Crews are on '
+            'site." --as comms --json',
+        )
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="draft a notice")
         create.add_argument("--outage", help="outage reference (every audience but 'list')")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from amends.core.commands import add_examples
 from amends.network.generator import FORMATS, generate
 
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, required=True, metavar="DIR")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--format", choices=FORMATS, default="csv", dest="fmt")
+        add_examples(
+            parser,
+            "amends generate --customers 200 --out demo-data",
+            "amends generate --customers 200 --out demo-jsonl --format jsonl --seed 7",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         customers: int = options["customers"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from amends.core.commands import add_examples
 from amends.network.importer import IMPORT_ORDER, ImportRejected, ImportResult, run_import
 from amends.network.importer.reader import FORMATS
 
@@ -25,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--dir", type=Path, help="import KIND.csv/KIND.jsonl files found here")
         parser.add_argument(
             "--dry-run", action="store_true", help="validate and count, then roll back"
+        )
+        add_examples(
+            parser,
+            "amends import --dir demo-data",
+            "amends import --dir demo-data --dry-run",
+            "amends import customers demo-jsonl/customers.jsonl",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -17,11 +17,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from amends.core.commands import DashValueParser, add_examples
 from amends.core.errors import AmendsError
 from amends.outages import queries, services
 from amends.outages.api import OutageDetail, OutageOut
 from amends.outages.models import Outage
-from amends.outages.scope import ScopeSpec
+from amends.outages.scope import UNPLACED_CHOICES, ScopeSpec
 
 SCOPE_HELP = (
     "scope item KIND:VALUE, repeatable: element:EX-123, postcode:2000, state:NSW, "
@@ -50,7 +51,9 @@ def _promise(outage: Outage) -> str:
     return f", next update by {when:%Y-%m-%d %H:%M}"
 
 
-def parse_scope(text: str) -> ScopeSpec:
+def parse_scope(text: str, *, unplaced: str = "exclude") -> ScopeSpec:
+    """One KIND:VALUE item; ``unplaced`` is what a polygon does with its postcodes' services
+    that have no coordinates (see ScopeSpec)."""
     include = not text.startswith("-")
     kind, _, value = text.lstrip("-").partition(":")
     value, _, product = value.partition("+")
@@ -61,7 +64,7 @@ def parse_scope(text: str) -> ScopeSpec:
     elif spec.kind == "services":
         spec.services = [s.strip() for s in value.split(";") if s.strip()]
     elif spec.kind == "polygon":
-        spec.geojson = _geojson(value)
+        spec.geojson, spec.unplaced = _geojson(value), unplaced
     elif spec.kind == "product":
         spec.product = value
     elif spec.kind in ("element", "postcode", "state"):
@@ -83,7 +86,22 @@ class Command(BaseCommand):
     help = "Declare, inspect and change outages."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+        add_examples(
+            parser,
+            'amends outage declare --title "Fibre cut" --scope state:ACT --scope -postcode:2600 '
+            "--started 2026-12-07T09:00",
+            "amends outage scope OUT-2026-0001 --add postcode:2620 --add=-postcode:2601",
+            "amends outage show OUT-2026-0001 --json",
+            "amends outage list --open",
+            'amends outage update OUT-2026-0001 "Crews are on site."',
+            'amends outage etr OUT-2026-0001 unknown --reason "Waiting for a part"',
+            'amends outage translate OUT-2026-0001 --language zh --title "光纤中断"',
+            "amends outage status OUT-2026-0001 identified",
+            "amends outage restore OUT-2026-0001",
+            'amends outage resolve OUT-2026-0001 --summary "A contractor cut a fibre; it was '
+            'spliced."',
+        )
+        sub = parser.add_subparsers(dest="action", required=True, parser_class=DashValueParser)
         declare = sub.add_parser("declare", help="declare an outage")
         declare.add_argument("--title", required=True)
         declare.add_argument("--scope", action="append", required=True, help=SCOPE_HELP)
@@ -131,6 +149,14 @@ class Command(BaseCommand):
         sub.choices["resolve"].add_argument("--message", default="")
         sub.choices["scope"].add_argument("--add", action="append", default=[], help=SCOPE_HELP)
         sub.choices["scope"].add_argument("--remove", type=int, action="append", default=[])
+        for name in ("declare", "scope"):
+            sub.choices[name].add_argument(
+                "--unplaced",
+                choices=list(UNPLACED_CHOICES),
+                default="exclude",
+                help="polygon: services in its postcodes without coordinates are left out "
+                "(exclude, the default) or matched by their postcode",
+            )
         translate = sub.add_parser(
             "translate", help="the title, summary and cause in another language (replaces its own)"
         )
@@ -192,7 +218,7 @@ class Command(BaseCommand):
             started_at=parse_when(o["started"], "started"),
             etr=parse_when(o["etr"], "etr"),
             natural_disaster=o["natural_disaster"],
-            scope_items=[parse_scope(text) for text in o["scope"]],
+            scope_items=[parse_scope(text, unplaced=o["unplaced"]) for text in o["scope"]],
         )
         return change.outage, change.impact
 
@@ -277,7 +303,9 @@ class Command(BaseCommand):
         impact = None
         if o["add"]:
             impact = services.outage_add_scope(
-                actor="cli", outage=outage, items=[parse_scope(text) for text in o["add"]]
+                actor="cli",
+                outage=outage,
+                items=[parse_scope(text, unplaced=o["unplaced"]) for text in o["add"]],
             ).impact
         for item_id in o["remove"]:
             impact = services.outage_remove_scope(
