@@ -12,6 +12,7 @@ from amends.outages.models import ClassificationChange
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import (
     outage_declare,
+    outage_post_update,
     outage_restore,
     outage_set_etr,
     outages_reclassify_open,
@@ -234,3 +235,23 @@ def test_significant_local_boundary_of_services_each_out_six_hours(
         assert last is not None
         assert last.crossed_at == start + timedelta(hours=6)
         assert last.reason == "1,000 regional services (≥ 1,000) each out for ≥ 360 min"
+
+
+@pytest.mark.django_db
+def test_a_timeline_update_recomputes_with_the_actual_crossing_time() -> None:
+    build_operator()
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=75)
+    outage = outage_declare(
+        actor="nmc",
+        title="Exchange fire",
+        started_at=start,
+        scope_items=[ScopeSpec(kind="state", state="VIC")],
+    ).outage
+    # Declared late: it was already major; the history says since start + 60 min.
+    first = ClassificationChange.objects.get(outage=outage)
+    assert first.classification == "major"
+    assert first.crossed_at == start + timedelta(minutes=60)
+    ClassificationChange.objects.filter(outage=outage).update(reason="stale")
+    outage_post_update(actor="nmc", outage=outage, message="Crews on site.")
+    first.refresh_from_db()
+    assert first.reason.startswith("every service in VIC for 75 min")
