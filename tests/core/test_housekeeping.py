@@ -17,8 +17,12 @@ from amends.comms import sweeper
 from amends.comms.models import RateBucket
 from amends.comms.subscribers import within_rate
 from amends.core import housekeeping
+from amends.outages.models import ClassificationChange, Impact, Outage
+from amends.outages.scope import ScopeSpec
+from amends.outages.services import outage_declare
 from amends.remedy.models import ClaimAttempt
 from amends.remedy.services.claims import claim_attempt_allow
+from tests.factories import build_operator
 
 HOUR = timedelta(hours=1)
 
@@ -98,3 +102,30 @@ def test_the_worker_sweeper_runs_housekeeping() -> None:
             if thread.name == "amends-sweeper":
                 thread.join(timeout=10)  # no round may outlive the test's database
     assert not RateBucket.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sweeper_reclassifies_open_outages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outage that crosses 60 minutes untouched becomes major through the worker alone."""
+    build_operator()
+    outage = outage_declare(
+        actor="nmc", title="Exchange fire", scope_items=[ScopeSpec(kind="state", state="VIC")]
+    ).outage
+    assert outage.classification == "local"
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=61)
+    Outage.objects.filter(pk=outage.pk).update(started_at=start)  # an hour passes, unwritten
+    Impact.objects.filter(outage=outage).update(window_start=start)
+    monkeypatch.setattr(sweeper, "_last_reclassify", None)
+    stop = sweeper.start(0.05)
+    try:
+        deadline = time.monotonic() + 20
+        while not Outage.objects.filter(pk=outage.pk, classification="major").exists():
+            assert time.monotonic() < deadline, "the sweeper never reclassified"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threading.enumerate():
+            if thread.name == "amends-sweeper":
+                thread.join(timeout=10)
+    change = ClassificationChange.objects.filter(outage=outage).last()
+    assert change is not None and change.crossed_at == start + timedelta(minutes=60)

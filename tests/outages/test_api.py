@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,10 @@ from amends.core.roles import Role
 from amends.core.services import staff_user_set
 from amends.core.tokens import token_create
 from amends.outages.models import Outage
+from amends.outages.scope import ScopeSpec
+from amends.outages.services import outage_declare, outages_reclassify_open
 from tests.factories import build_operator
+from tests.outages.test_cli import run
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +251,32 @@ def test_known_filters_still_filter(client: Client, everything: str) -> None:
     assert listed.status_code == 200 and listed.json()["count"] == 0
     assert call(client, "get", "/claims?status=open", everything).status_code == 200
     assert call(client, "get", "/remedy/programs?status=draft", everything).status_code == 200
+
+
+def test_classification_history_in_api_cli_and_console(
+    client: Client, tokens: dict[str, str]
+) -> None:
+    """A pass at start + 61 min: the history shows major crossed at start + 60 min, the same in
+    the API, ``amends outage show --json`` and the console page."""
+    start = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    outage = outage_declare(
+        actor="nmc",
+        title="Exchange fire",
+        started_at=start,
+        scope_items=[ScopeSpec(kind="state", state="VIC")],
+    ).outage
+    outages_reclassify_open(now=start + timedelta(minutes=61))
+    crossed = (start + timedelta(minutes=60)).isoformat().replace("+00:00", "Z")
+    body = call(client, "get", f"/outages/{outage.reference}", tokens["reader"]).json()
+    history = body["classification_history"]
+    assert [h["classification"] for h in history] == ["local", "major"]
+    assert history[1]["reason"] == "every service in VIC for 61 min (> 60)"
+    assert history[1]["crossed_at"].replace("+00:00", "Z") == crossed
+    shown = json.loads(run("show", outage.reference, "--json"))
+    assert shown["classification_history"][1]["crossed_at"].replace("+00:00", "Z") == crossed
+    client.login(username="nmc", password="pw-123456-x")
+    page = client.get(f"/outages/{outage.reference}/").content.decode()
+    assert 'id="classification-history"' in page
+    assert "every service in VIC for 61 min (&gt; 60)" in page
+    at = timezone.localtime(start + timedelta(minutes=60))
+    assert f'<time datetime="{at.isoformat()}">{at:%a} {at.day} {at:%b, %H:%M}</time>' in page

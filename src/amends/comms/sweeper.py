@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -16,9 +17,13 @@ from amends.comms.models import Delivery, DeliveryStatus, NoticeStatus
 from amends.comms.staff_alerts import notify_overdue_updates
 from amends.comms.tasks import dispatch_notice
 from amends.core.housekeeping import housekeeping
+from amends.outages.services import outages_reclassify_open
 
 log = logging.getLogger(__name__)
 TASK_PATH = dispatch_notice.module_path
+RECLASSIFY_EVERY = 60.0  # seconds: ACMA thresholds are minutes, so once a minute is exact enough
+
+_last_reclassify: float | None = None
 
 
 def resume_stalled() -> list[int]:
@@ -52,12 +57,25 @@ def resume_stalled() -> list[int]:
     return resumed
 
 
+def reclassify_due() -> int | None:
+    """``outages_reclassify_open()`` if this process has not run it in the last
+    ``RECLASSIFY_EVERY`` seconds (the crossing time is computed, not this run's, so a late or
+    repeated pass records the same moment)."""
+    global _last_reclassify
+    started = time.monotonic()
+    if _last_reclassify is not None and started - _last_reclassify < RECLASSIFY_EVERY:
+        return None
+    _last_reclassify = started
+    return outages_reclassify_open()
+
+
 def run_forever(interval: float, stop: threading.Event) -> None:
     while not stop.wait(interval):
         try:
             resume_stalled()
             housekeeping()  # expired public-form rate-limit rows
             notify_overdue_updates()  # commanders whose promised update has passed
+            reclassify_due()  # classification crosses thresholds as time passes
         except Exception:  # keep sweeping; the next round retries
             log.exception("sweeper round failed")
         finally:

@@ -75,6 +75,15 @@ class UpdateOut(Schema):
     created_at: datetime
 
 
+class ClassificationChangeOut(Schema):
+    classification: str
+    reason: str
+    crossed_at: datetime | None = Field(
+        description="When the threshold was actually crossed (e.g. start + 60 min)"
+    )
+    created_at: datetime = Field(description="When the change was recorded")
+
+
 class OutageOut(Schema):
     reference: str
     title: str
@@ -103,6 +112,7 @@ class OutageDetail(OutageOut):
     )
     scope: list[ScopeOut]
     updates: list[UpdateOut]
+    classification_history: list[ClassificationChangeOut]
 
     @staticmethod
     def resolve_scope(outage: Outage) -> list[ScopeItem]:
@@ -111,6 +121,10 @@ class OutageDetail(OutageOut):
     @staticmethod
     def resolve_updates(outage: Outage) -> list[Any]:
         return list(outage.updates.all())
+
+    @staticmethod
+    def resolve_classification_history(outage: Outage) -> list[Any]:
+        return list(outage.classification_changes.order_by("created_at", "id"))
 
 
 class DeclareIn(Schema):

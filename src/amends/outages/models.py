@@ -282,6 +282,8 @@ class ClassificationChange(models.Model):
     classification = models.CharField(max_length=20, choices=Classification.choices)
     reason = models.TextField()
     facts = models.JSONField(default=dict)
+    # When the threshold was actually crossed (e.g. start + 60 min), not when this was written.
+    crossed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

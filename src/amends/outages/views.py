@@ -146,7 +146,7 @@ def outage_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "now": timezone.now(),
         "counts": counts,
         "by_segment": {segments.get(k, k): n for k, n in counts.by_segment.items()},
-        "reason": outage.classification_changes.order_by("-created_at", "-id").first(),
+        "classification_history": outage.classification_changes.order_by("-created_at", "-id"),
         "scope_items": scope_items,
         "has_open_items": any(item.include and item.is_open for item in scope_items),
         "updates": outage.updates.order_by("-created_at", "-id").prefetch_related("social_posts"),

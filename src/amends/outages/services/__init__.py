@@ -11,6 +11,7 @@ from amends.outages.services.customer_reports import (
 )
 from amends.outages.services.declare import outage_declare, outage_preview
 from amends.outages.services.lifecycle import TRANSITIONS, outage_transition
+from amends.outages.services.periodic import outages_reclassify_open
 from amends.outages.services.scope_changes import (
     outage_add_scope,
     outage_remove_scope,
@@ -38,6 +39,7 @@ __all__ = [
     "outage_set_etr",
     "outage_still_out",
     "outage_transition",
+    "outages_reclassify_open",
     "outage_translate",
     "still_out_handle",
 ]

@@ -120,16 +120,26 @@ def add_timeline_entry(
 
 
 def reclassify(outage: Outage, *, now: datetime) -> None:
-    facts = classification.gather_facts(outage, now=now)
-    label, reason = classification.classify(facts, classification.configured_thresholds())
+    """Recompute the classification. A new label is a new history row with the moment its
+    threshold was crossed; the same label with new facts (an ETR moved) refreshes the current
+    row's reason and facts in place, so the reason is always current and the history holds
+    one row per label change."""
+    thresholds = classification.configured_thresholds()
+    facts = classification.gather_facts(outage, now=now, thresholds=thresholds)
+    label, reason = classification.classify(facts, thresholds)
     last = outage.classification_changes.order_by("-created_at", "-id").first()
     if last is not None and last.classification == label:
+        if last.reason != reason:
+            ClassificationChange.objects.filter(pk=last.pk).update(
+                reason=reason, facts=classification.facts_dict(facts)
+            )
         return
     ClassificationChange.objects.create(
         outage=outage,
         classification=label,
         reason=reason,
         facts=classification.facts_dict(facts),
+        crossed_at=classification.crossed_at(outage, facts, label, now=now, thresholds=thresholds),
         created_at=now,
     )
     Outage.objects.filter(pk=outage.pk).update(classification=label)

@@ -99,6 +99,7 @@ def outage_post_update(
         if outage.status == Status.CLOSED:
             raise Conflict(f"{outage.reference} is closed")
         update = add_timeline_entry(outage, actor, visibility, message.strip(), now)
+        reclassify(outage, now=now)  # an update is a look at the outage: time may have passed
         if visibility == Visibility.PUBLIC:
             outage.next_update_by = next_promise(next_update_by, now=now, etr=outage.etr)
             outage.save(update_fields=["next_update_by", "updated_at"])
