@@ -11,6 +11,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, 
 from decimal import InvalidOperation as _InvalidOperation
 from enum import StrEnum
 
+from babel import Locale
 from babel.numbers import format_currency
 
 Cents = int
@@ -69,16 +70,27 @@ def format_cents(cents: Cents, symbol: str = "$") -> str:
 
 
 def format_money(
-    cents: Cents, currency: str = DEFAULT_CURRENCY, locale: str = CONSOLE_LOCALE
+    cents: Cents,
+    currency: str = DEFAULT_CURRENCY,
+    locale: str = CONSOLE_LOCALE,
+    *,
+    whole: bool = False,
 ) -> str:
     """Cents of ``currency`` as ``locale`` writes money, through Babel (CLDR): 12345 AUD in
     en_AU → "$123.45", GBP → "GBP 123.45", in en_GB → "£123.45"; -50 AUD → "-$0.50".
+    ``whole``: no decimals, for round figures such as a histogram's bounds ("$5", "GBP 5").
 
     Babel leaves out CLDR's currency spacing, which would run a code into the digits
     ("GBP123.45"): a letter next to a digit gets the no-break space CLDR puts there."""
-    return _LETTER_DIGIT.sub(
-        "\u00a0", format_currency(Decimal(cents) / 100, currency, locale=locale)
-    )
+    amount = Decimal(cents) / 100
+    if whole:
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern
+        text = format_currency(
+            amount, currency, _DECIMALS.sub("", pattern), locale=locale, currency_digits=False
+        )
+    else:
+        text = format_currency(amount, currency, locale=locale)
+    return _LETTER_DIGIT.sub("\u00a0", text)
 
 
 def money_prefix(currency: str) -> str:
@@ -88,4 +100,5 @@ def money_prefix(currency: str) -> str:
     return text[: text.index("0")]
 
 
+_DECIMALS = re.compile(r"\.0+")
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
