@@ -10,19 +10,25 @@ import csv
 import io
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
+from amends.comms import dispatch
+from amends.comms.channels import registry
 from amends.core.money import format_money
 from amends.core.roles import Role
-from amends.remedy.services import payment_files, payments
+from amends.remedy.credit_links import credit_url
+from amends.remedy.services import credit_notices, payment_files, payments
 from amends.remedy.services.report import program_report
 from amends.remedy.views.report import render_report_csv, render_report_html
 from tests.remedy.conftest import PASSWORD, staff
 from tests.remedy.payments_support import AS_OF, DOCUMENT, approved, calculated
+from tests.remedy.test_credit_notices import pay_credits, sent_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +121,19 @@ def test_the_report_and_billing_export_of_a_pound_program() -> None:
         else:
             lines = [json.loads(line) for line in text.splitlines()]
         assert lines and {line["currency"] for line in lines} == {"GBP"}
+
+
+def test_a_credit_notice_of_a_pound_program_says_pounds(tmp_path: Path) -> None:
+    setup = approved(POUNDS)
+    registry.reset()
+    with override_settings(DATA_DIR=tmp_path, AMENDS_APPROVAL_THRESHOLD=1000):
+        pay_credits(setup, tmp_path)
+        cleo = staff("cleo", Role.COMMUNICATIONS)
+        (notice,) = credit_notices.credit_notices_send(actor=cleo, program=setup.program)
+        assert dispatch.run_notice(notice.pk) == "done"
+        texts = sent_texts(tmp_path / "outbox", notice)
+    registry.reset()
+    text = texts[setup.customer("C2").pk]
+    assert f"we've credited your account {GBP}21.73 for the outage of " in text
+    page = Client().get(credit_url(setup.payout("C2").pk).removeprefix(settings.SITE_URL))
+    assert f'id="credit-amount">{GBP}21.73</strong>' in page.content.decode()
