@@ -29,6 +29,7 @@ from amends.remedy.views.report import render_report_csv, render_report_html
 from tests.remedy.conftest import PASSWORD, staff
 from tests.remedy.payments_support import AS_OF, DOCUMENT, approved, calculated
 from tests.remedy.test_credit_notices import pay_credits, sent_texts
+from tests.remedy.test_payments_api import api
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,17 @@ def test_a_credit_notice_of_a_pound_program_says_pounds(tmp_path: Path) -> None:
     assert f"we've credited your account {GBP}21.73 for the outage of " in text
     page = Client().get(credit_url(setup.payout("C2").pk).removeprefix(settings.SITE_URL))
     assert f'id="credit-amount">{GBP}21.73</strong>' in page.content.decode()
+
+
+def test_the_api_names_the_currency_next_to_its_amounts() -> None:
+    setup = approved(POUNDS)
+    payments.payouts_create(actor=setup.analyst, program=setup.program)
+    client, auth = api("abe")
+    url = f"/api/v1/remedy/programs/{setup.program.reference}"
+    review = client.get(f"{url}/review", **auth).json()
+    assert (review["currency"], review["totals"]["total_cents"]) == ("GBP", 2996)
+    program = client.get(url, **auth).json()
+    assert program["currency"] == "GBP"
+    assert {c["currency"] for c in program["calculations"]} == {"GBP"}
+    payouts = client.get(f"{url}/payouts", **auth).json()["items"]
+    assert payouts and {p["currency"] for p in payouts} == {"GBP"}
