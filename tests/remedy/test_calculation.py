@@ -130,7 +130,7 @@ def test_ofcom_per_calendar_day_after_two_working_days(analyst: User, op: Operat
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 09:00 in London (GMT)
     outage = outage_row(started_at=start)
     document = {
-        "currency_symbol": "£",
+        "currency": "GBP",
         "basis": {"kind": "fixed_per_day", "amount_cents": 1034, "time_zone": "Europe/London"},
     }
     s = op.services
@@ -148,8 +148,8 @@ def test_ofcom_per_calendar_day_after_two_working_days(analyst: User, op: Operat
     c1 = by_customer["C1"]
     assert c1.total_cents == 3102
     assert c1.explanation == (
-        "Home Internet (S1): 123 h 00 min, 3 day(s) after 2 working days of grace × £10.34 = "
-        "£31.02; total £31.02"
+        "Home Internet (S1): 123 h 00 min, 3 day(s) after 2 working days of grace × "
+        "GBP\u00a010.34 = GBP\u00a031.02; total GBP\u00a031.02"
     )
     # C2's service was back on Wednesday evening, inside the grace period: nothing owed.
     c2 = by_customer["C2"]
@@ -182,7 +182,7 @@ def test_ofgem_fixed_amount_then_per_further_twelve_hours(analyst: User, op: Ope
     outage = outage_row()
     s = op.services
     document: dict[str, Any] = {
-        "currency_symbol": "£",
+        "currency": "GBP",
         "basis": {
             "kind": "fixed_after_hours",
             "after_hours": 12,
@@ -205,8 +205,8 @@ def test_ofgem_fixed_amount_then_per_further_twelve_hours(analyst: User, op: Ope
     assert by_customer["C1"].total_cents == 14000
     # C2 (small business, non-domestic) 40 h: £190 + 2 × £45 (12–24 h, 24–36 h) = £280.
     assert by_customer["C2"].explanation == (
-        "Home Internet (S3): 40 h 00 min: £190.00 after 12 h + 2 × £45.00 per further 12 h = "
-        "£280.00; total £280.00"
+        "Home Internet (S3): 40 h 00 min: GBP\u00a0190.00 after 12 h + 2 × GBP\u00a045.00 "
+        "per further 12 h = GBP\u00a0280.00; total GBP\u00a0280.00"
     )
     # C4 was restored at exactly 12 h: within the standard, nothing owed.
     assert by_customer["C4"].exclusion == "zero"

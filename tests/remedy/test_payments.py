@@ -117,7 +117,9 @@ def test_the_billing_file_byte_for_byte() -> None:
     )
     payout = setup.payout("C4")
     ref, day = setup.program.reference, batch.payment_date.isoformat()
-    head = f"{batch.batch_id},{payout.pk},{payout.entitlement_id},,C4,refund,123456789,1234567.89"
+    head = (
+        f"{batch.batch_id},{payout.pk},{payout.entitlement_id},,C4,refund,123456789,1234567.89,AUD"
+    )
     assert b"".join(payment_files.encoded(batch)).decode() == (
         f"{','.join(payment_files.COLUMNS)}\n"
         f'{head},100050,"BSB 062-000, ""Ng"" Lê\\tab\t\nline",'
@@ -127,7 +129,7 @@ def test_the_billing_file_byte_for_byte() -> None:
     assert b"".join(payment_files.encoded(batch)).decode() == (
         f'{{"batch_id":"{batch.batch_id}","payout_id":{payout.pk},'
         f'"entitlement_id":{payout.entitlement_id},"claim_id":"","customer_external_id":"C4",'
-        '"method":"refund","amount_cents":123456789,"amount":"1234567.89",'
+        '"method":"refund","amount_cents":123456789,"amount":"1234567.89","currency":"AUD",'
         '"interest_cents":100050,"reference":"BSB 062-000, \\"Ng\\" Lê\\\\tab\\t\\nline",'
         f'"description":"Outage refund {ref} incl. $1,000.50 interest","payment_date":"{day}"}}\n'
     )

@@ -138,6 +138,10 @@ def refused(document: Any) -> AmendsError:
         ),
         (sla(block_minutes="240"), "sla_credits.business.block_minutes", "integer"),
         (sla(tier="gold"), "sla_credits.gold", "'business'"),
+        ({**PRO_RATA, "currency": "XYZ"}, "currency", "'XYZ' is not an ISO 4217 currency"),
+        ({**PRO_RATA, "currency": "gbp"}, "currency", "not an ISO 4217 currency"),
+        ({**PRO_RATA, "currency": "JPY"}, "currency", "with cents"),
+        ({**PRO_RATA, "currency_symbol": "£"}, "currency_symbol", "Extra inputs"),
         (sla(grace=5), "sla_credits.business.grace", "Extra inputs"),
         (
             {**PRO_RATA, "sla_credits": {"business": {}}},
@@ -166,6 +170,7 @@ def test_a_valid_document_gets_every_default_written_out() -> None:
     assert stored["basis"] == {"kind": "pro_rata", "hours_per_month": 730}
     assert stored["rounding"] == "half_up" and stored["minimum_cents"] == 0
     assert stored["eligibility"]["customers"] == "all"
+    assert stored["currency"] == "AUD"
     assert validate_policy(stored) == document
 
 
@@ -206,7 +211,14 @@ def test_presets_hold_the_published_amounts() -> None:
     ofcom = PRESETS["ofcom_auto"].basis
     assert isinstance(ofcom, FixedPerDay)
     assert (ofcom.grace_days, ofcom.grace_counts, ofcom.amount_cents) == (2, "working_days", 1034)
-    assert PRESETS["ofcom_auto"].currency_symbol == "£"
+    currencies = {name: preset.currency for name, preset in PRESETS.items()}
+    assert currencies == {
+        "pro_rata": "AUD",
+        "ny_psc": "USD",
+        "ofcom_auto": "GBP",
+        "ofgem_gss": "GBP",
+        "vic_gsl": "AUD",
+    }
 
 
 def test_interest_is_simple_on_whole_days_and_rounded_once() -> None:

@@ -205,14 +205,14 @@ def test_report_page_and_csv(tmp_path: Path, settings: Any) -> None:
     report = program_report(setup.program)
     segments = {r["item"]: r for r in rows if r["section"] == "segment"}
     for line in report.segments:
-        assert segments[line.label]["amount_aud"] == f"{line.amount_cents / 100:.2f}"
+        assert segments[line.label]["amount"] == f"{line.amount_cents / 100:.2f}"
         assert int(segments[line.label]["eligible_customers"]) == line.eligible
-    parts = {r["item"]: r["amount_aud"] for r in rows if r["section"] == "components"}
+    parts = {r["item"]: r["amount"] for r in rows if r["section"] == "components"}
     assert list(parts) == ["base", "sla", "bonus", "interest", "adjustment", "total"]
     assert parts["total"] == f"{report.components.total_cents / 100:.2f}"
     assert "What the amount owed is made of" in html and "Goodwill" in html
     paid = next(r for r in rows if r["section"] == "payments" and r["item"] == "paid")
-    assert paid["amount_aud"] == f"{report.payments.paid_cents / 100:.2f}"
+    assert paid["amount"] == f"{report.payments.paid_cents / 100:.2f}"
     assert sum(r["section"] == "timeline" for r in rows) == len(report.timeline)
     assert response.content.decode() == render_report_csv(report)
 

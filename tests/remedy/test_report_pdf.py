@@ -201,6 +201,6 @@ def test_cli_writes_pdf_only_to_a_file(
     assert failed.stderr.splitlines() == [f"CommandError: {PANGO_MISSING}"]
     assert failed.stdout == ""  # WeasyPrint's banner swallowed too
     csv_report = without_pango("--format", "csv")
-    assert csv_report.returncode == 0 and f"program,reference,,,,,,{ref}" in csv_report.stdout
+    assert csv_report.returncode == 0 and f"program,reference,,,,,,,{ref}" in csv_report.stdout
     html = without_pango()
     assert html.returncode == 0 and "<svg" in html.stdout

@@ -29,6 +29,7 @@ from amends.comms.models import (
 )
 from amends.comms.outbound import outbound_message
 from amends.core import urgent_help
+from amends.core.money import DEFAULT_CURRENCY
 from amends.outages.models import Impact, Outage
 from amends.outages.queries import localized, primary_language
 from amends.statuspage.strings import STRINGS, Strings
@@ -372,6 +373,7 @@ def _shared_context(notice: Notice, language: str) -> SharedContext:
         "help_line": settings.AMENDS_HELP_LINE,
         **urgent_help.for_messages("en"),
         "credit": {"amount": Decimal(0), "explanation": "", "url": ""},
+        "currency": DEFAULT_CURRENCY,
         "outage": None,
         "outage_url": f"{site}/status/",
     }

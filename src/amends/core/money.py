@@ -6,11 +6,19 @@ whole cents by :func:`round_cents` exactly once per amount that a customer will 
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from decimal import InvalidOperation as _InvalidOperation
 from enum import StrEnum
 
+from babel import Locale
+from babel.numbers import format_currency
+
 Cents = int
+
+# The console's locale: staff read amounts the Australian way ("$1,234.56", "GBP 1,234.56").
+CONSOLE_LOCALE = "en_AU"
+DEFAULT_CURRENCY = "AUD"
 
 
 class Rounding(StrEnum):
@@ -59,3 +67,38 @@ def format_cents(cents: Cents, symbol: str = "$") -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}{symbol}{whole:,}.{part:02d}"
+
+
+def format_money(
+    cents: Cents,
+    currency: str = DEFAULT_CURRENCY,
+    locale: str = CONSOLE_LOCALE,
+    *,
+    whole: bool = False,
+) -> str:
+    """Cents of ``currency`` as ``locale`` writes money, through Babel (CLDR): 12345 AUD in
+    en_AU → "$123.45", GBP → "GBP 123.45", in en_GB → "£123.45"; -50 AUD → "-$0.50".
+    ``whole``: no decimals, for round figures such as a histogram's bounds ("$5", "GBP 5").
+
+    Babel leaves out CLDR's currency spacing, which would run a code into the digits
+    ("GBP123.45"): a letter next to a digit gets the no-break space CLDR puts there."""
+    amount = Decimal(cents) / 100
+    if whole:
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern
+        text = format_currency(
+            amount, currency, _DECIMALS.sub("", pattern), locale=locale, currency_digits=False
+        )
+    else:
+        text = format_currency(amount, currency, locale=locale)
+    return _LETTER_DIGIT.sub("\u00a0", text)
+
+
+def money_prefix(currency: str) -> str:
+    """What :func:`format_money` writes before the digits in the console's locale ("$",
+    "GBP\u00a0"): for amounts that SQL formats in bulk (a calculation's explanations)."""
+    text = format_money(0, currency)
+    return text[: text.index("0")]
+
+
+_DECIMALS = re.compile(r"\.0+")
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")

@@ -101,6 +101,7 @@ class MissingOut(Schema):
 class ReviewOut(Schema):
     program: ProgramOut
     version: int
+    currency: str = Field(description="ISO 4217 code of every amount (the policy's).")
     calculated_by: str
     as_of: datetime
     totals: TotalsOut
@@ -153,6 +154,7 @@ class PayoutOut(Schema):
     status: str
     amount_cents: int
     interest_cents: int
+    currency: str = Field(description="ISO 4217 code of the amounts (the program's policy's).")
     batch: str | None
     billing_reference: str
     rejection_reason: str
@@ -161,6 +163,10 @@ class PayoutOut(Schema):
     @staticmethod
     def resolve_customer(payout: Payout) -> str:
         return payout.customer.external_id
+
+    @staticmethod
+    def resolve_currency(payout: Payout) -> str:
+        return payout.program.policy_version.currency
 
     @staticmethod
     def resolve_batch(payout: Payout) -> str | None:
@@ -202,6 +208,7 @@ def review_program(request: HttpRequest, reference: str, version: int | None = N
     return {
         **found.__dict__,
         "version": calculation.version,
+        "currency": calculation.policy_version.currency,
         "calculated_by": calculation.calculated_by,
         "as_of": calculation.as_of,
         "largest": [
@@ -251,7 +258,9 @@ def list_payouts(
     method: PayoutMethod | None = None,
 ) -> Any:
     caller(request).require(READ)
-    query = Payout.objects.filter(program=_program(reference)).select_related("customer", "batch")
+    query = Payout.objects.filter(program=_program(reference)).select_related(
+        "customer", "batch", "program__policy_version"
+    )
     if status:
         query = query.filter(status=status)
     if method:

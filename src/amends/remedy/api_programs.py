@@ -91,12 +91,17 @@ class CalculationOut(Schema):
     affected_customers: int
     eligible_customers: int
     total_cents: int
+    currency: str = Field(description="ISO 4217 code of every amount (the policy's).")
     interest_rate: str | None
     duration_ms: int
 
     @staticmethod
     def resolve_policy_version(calculation: Calculation) -> int:
         return calculation.policy_version.version
+
+    @staticmethod
+    def resolve_currency(calculation: Calculation) -> str:
+        return calculation.policy_version.currency
 
     @staticmethod
     def resolve_interest_rate(calculation: Calculation) -> str | None:
@@ -111,8 +116,13 @@ class ProgramOut(Schema):
     outages: list[str]
     policy: str
     policy_version: int
+    currency: str = Field(description="ISO 4217 code of the program's amounts.")
     author: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_currency(program: Program) -> str:
+        return program.policy_version.currency
 
     @staticmethod
     def resolve_outages(program: Program) -> list[str]:

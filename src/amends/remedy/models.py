@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from amends.core.money import DEFAULT_CURRENCY
 from amends.network.models import Customer
 from amends.outages.models import Outage
 
@@ -59,6 +60,11 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} v{self.version}"
+
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code of every amount under this version (``PolicyDocument.currency``)."""
+        return str(self.document.get("currency", DEFAULT_CURRENCY))
 
 
 class Program(models.Model):

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import get_currency_precision, is_currency
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -209,7 +210,12 @@ class PolicyDocument(_Strict):
     """One version of a policy's rules."""
 
     description: str = Field(default="", max_length=2000)
-    currency_symbol: str = Field(default="$", min_length=1, max_length=3)
+    currency: str = Field(
+        default="AUD",
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code of every amount in the document and of what is paid.",
+    )
     eligibility: Eligibility = Eligibility()
     basis: Basis
     sla_credits: dict[SlaTierName, SlaCredit] = Field(
@@ -224,6 +230,17 @@ class PolicyDocument(_Strict):
     rounding: Rounding = Rounding.HALF_UP
     interest: Interest | None = None
     non_monetary: list[NonMonetary] = Field(default_factory=list, max_length=3)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        """Amounts are whole cents: a currency without two minor digits (JPY, KWD) would be
+        paid a hundred times wrong."""
+        if not is_currency(value) or get_currency_precision(value) != 2:
+            raise ValueError(
+                f"{value!r} is not an ISO 4217 currency with cents (e.g. AUD, GBP, USD, EUR)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _minimum_within_cap(self) -> PolicyDocument:
@@ -364,6 +381,7 @@ def _ny_psc() -> PolicyDocument:
     that service is out, for outages of 24 hours or more (PRODUCT.md §F)."""
     return PolicyDocument(
         description="New York PSC: 1/30 of the monthly rate per 24 h or part, outages ≥ 24 h.",
+        currency="USD",
         eligibility=Eligibility(min_outage_minutes=24 * 60),
         basis=PerStartedDay(kind="per_started_day", days_per_month=30, min_outage_hours=24),
     )
@@ -377,7 +395,7 @@ def _ofcom_auto() -> PolicyDocument:
     England and Wales bank holidays must be listed in ``holidays`` for the year in question."""
     return PolicyDocument(
         description="Ofcom automatic compensation: per calendar day after 2 full working days.",
-        currency_symbol="£",
+        currency="GBP",
         basis=FixedPerDay(
             kind="fixed_per_day",
             amount_cents=1034,
@@ -396,7 +414,7 @@ def _ofgem_gss() -> PolicyDocument:
     business = 19000
     return PolicyDocument(
         description="Ofgem GSS (normal weather): £95/£190 after 12 h, £45 per further 12 h.",
-        currency_symbol="£",
+        currency="GBP",
         basis=FixedAfterHours(
             kind="fixed_after_hours",
             after_hours=12,

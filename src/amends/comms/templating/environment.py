@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from jinja2 import FileSystemLoader, StrictUndefined, Template, pass_context
 from jinja2.exceptions import TemplateRuntimeError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from amends.core.money import DEFAULT_CURRENCY, format_money
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -61,7 +63,7 @@ _CLDR_STYLES = {
     "compact": ("short", "short"),
 }
 # Amounts of Australian dollars where CLDR's "AU$1,234.50" would read oddly to a customer.
-_MONEY_WORDS = {"zh": "{}澳元", "vi": "{} đô la Úc"}
+_MONEY_WORDS = {("zh", "AUD"): "{}澳元", ("vi", "AUD"): "{} đô la Úc"}
 
 
 @lru_cache(maxsize=64)
@@ -153,16 +155,18 @@ def join_and(context: Context, items: object) -> str:
 
 @pass_context
 def money(context: Context, amount: object) -> str:
-    """An amount of Australian dollars (Decimal, int or float, never a formatted string):
-    "$1,234.50" (en), "1,234.50澳元" (zh), "1.234,50 đô la Úc" (vi)."""
+    """An amount (Decimal, int or float, never a formatted string) in the context's
+    ``currency`` (ISO 4217; Australian dollars when none): "$1,234.50" (en), "1,234.50澳元"
+    (zh), "1.234,50 đô la Úc" (vi); pounds "GBP 1,234.50" (en), "£1,234.50" (zh)."""
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int | float):
         raise TemplateRuntimeError(f"money needs a number of dollars, got {amount!r}")
-    cents = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    units = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     locale = babel_locale(formatting_language(context))
-    words = _MONEY_WORDS.get(locale.language)
+    currency = str(context.get("currency") or DEFAULT_CURRENCY)
+    words = _MONEY_WORDS.get((locale.language, currency))
     if words is None:
-        return format_currency(cents, "AUD", locale=locale)
-    return words.format(format_decimal(cents, format="#,##0.00", locale=locale))
+        return format_money(int(units * 100), currency, str(locale))
+    return words.format(format_decimal(units, format="#,##0.00", locale=locale))
 
 
 # How each language says the scale line: with the states, without, and how states are listed

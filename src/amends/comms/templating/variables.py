@@ -59,7 +59,7 @@ VARIABLES: dict[str, str] = {
     "urgent_help_short": "The same in one line, for SMS and push.",
     "help_line": "Our phone number for help, e.g. 13 24 68.",
     "message": "The notice's own words from the person who wrote it; may be empty.",
-    "credit.amount": "The credit in dollars (a number); print with |money → $18.40.",
+    "credit.amount": "The credit in units of its currency (a number); print with |money → $18.40.",
     "credit.explanation": "Why this amount, in one sentence.",
     "credit.method": "How it reaches them: 'bill_credit' (on their next bill) or 'refund' "
     "(paid to the payment details we hold, for a former customer); test it with "
@@ -76,6 +76,8 @@ VARIABLES: dict[str, str] = {
     "operator.name": "Our name as customers know it.",
     "language": "The template's language (en, zh, vi); set by render, used by the filters.",
     "time_zone": "The recipient's IANA time zone, used by |datetime.",
+    "currency": "The ISO 4217 code of the amounts (the program's policy's, e.g. AUD, GBP), "
+    "used by |money.",
 }
 
 FILTERS: dict[str, str] = {
@@ -84,7 +86,8 @@ FILTERS: dict[str, str] = {
     "|datetime('long') → 'Monday 27 April at 3:30 pm' (voice); |datetime('compact') → "
     "'3:30pm 27/4' (SMS).",
     "join_and": "A list as words: ['a', 'b', 'c'] → 'a, b and c'.",
-    "money": "Dollars as money: 18.4 → '$18.40'.",
+    "money": "An amount as money in the currency and the template's language (CLDR, through "
+    "Babel): 18.4 → '$18.40'; in pounds 'GBP 18.40'.",
 }
 
 # A neutral word for the greeting "Hi …," when we have no preferred name.
@@ -107,6 +110,7 @@ def _moment(hour: int, minute: int) -> dt.datetime:
 
 _SHARED: dict[str, Any] = {
     "time_zone": "Australia/Sydney",
+    "currency": "AUD",
     "help_line": "13 24 68",
     "status_page_url": "https://status.wattle.example",
     "outage_url": "https://status.wattle.example/OUT-2026-0042",

@@ -35,6 +35,7 @@ from typing import Any
 from django.db import connection
 
 from amends.core.db import allow_bulk_memory
+from amends.core.money import money_prefix
 from amends.remedy.calculation import amounts, windows
 from amends.remedy.calculation.basis import basis_sql
 from amends.remedy.calculation.dialect import SYMBOL, Dialect
@@ -108,7 +109,7 @@ class Plan:
         self.remedies = range(len(inputs.remedy_product_ids))
 
     def statement(self) -> tuple[str, list[Any]]:
-        params: list[Any] = [self.doc.currency_symbol]
+        params: list[Any] = [money_prefix(self.doc.currency)]
         params += [remedy.description for remedy in self.doc.non_monetary]
         params.append(connection.ops.adapt_datetimefield_value(self.i.as_of))
         names = "".join(f", CAST(%s AS TEXT) AS nm{n}" for n in self.remedies)

@@ -60,7 +60,8 @@ class Dialect:
         return f"CAST({value} AS TEXT)"
 
     def money(self, cents: str, symbol: str) -> str:
-        """``format_cents``: 123456 → "$1,234.56" (``symbol`` is an SQL expression)."""
+        """``format_money`` in the console's locale: 123456 → "$1,234.56" (``symbol``, an SQL
+        expression, is ``money_prefix``: "$", "GBP\u00a0")."""
         if self.postgres:
             return f"({symbol} || TO_CHAR({cents}, 'FM999,999,999,999,990\".\"00'))"
         return f"({symbol} || printf('%%,d.%%02d', ({cents}) / 100, ({cents}) %% 100))"

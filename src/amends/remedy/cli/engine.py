@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from amends.core.errors import AmendsError, NotFound
-from amends.core.money import format_cents
+from amends.core.money import format_money
 from amends.outages import queries as outage_queries
 from amends.remedy.models import Calculation, Policy, Program
 from amends.remedy.policy import PRESET_SOURCES, PRESETS
@@ -164,10 +164,11 @@ def _calculate(command: BaseCommand, o: Options) -> None:
 
 
 def _calculation_line(program: Program, calculation: Calculation) -> str:
+    currency = calculation.policy_version.currency
     return (
         f"{program.reference} v{calculation.version}: {calculation.eligible_customers:,} of "
         f"{calculation.affected_customers:,} customers eligible, "
-        f"{format_cents(calculation.total_cents)} in total, as of "
+        f"{format_money(calculation.total_cents, currency)} in total, as of "
         f"{calculation.as_of:%Y-%m-%d %H:%M} UTC ({calculation.duration_ms / 1000:.1f} s; "
         f"inputs {calculation.inputs_digest[:12]})"
     )
@@ -178,15 +179,16 @@ def _diff(command: BaseCommand, o: Options) -> None:
     old, new = (programs.calculation_by_version(program, o[key]) for key in ("old", "new"))
     diff = calculation_diff(old, new, limit=o["limit"])
     sign = "+" if diff.total_change_cents >= 0 else "-"
+    currency = new.policy_version.currency
     _say(
         command,
         f"{program.reference} v{old.version} → v{new.version}: {diff.added:,} added, "
         f"{diff.removed:,} removed, {diff.changed:,} changed, {diff.unchanged:,} unchanged; "
-        f"total {sign}{format_cents(abs(diff.total_change_cents))}",
+        f"total {sign}{format_money(abs(diff.total_change_cents), currency)}",
     )
     if old.inputs_digest == new.inputs_digest:
         _say(command, "inputs unchanged")
     for change in diff.largest:
-        before = "—" if change.old_cents is None else format_cents(change.old_cents)
-        after = "—" if change.new_cents is None else format_cents(change.new_cents)
+        before = "—" if change.old_cents is None else format_money(change.old_cents, currency)
+        after = "—" if change.new_cents is None else format_money(change.new_cents, currency)
         _say(command, f"  {change.external_id:<16} {before:>12} → {after:<12} {change.name}")

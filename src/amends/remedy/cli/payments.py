@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 
 from amends.comms.models import Notice
 from amends.core.errors import AmendsError
-from amends.core.money import format_cents
+from amends.core.money import format_money
 from amends.remedy.models import BatchFormat, PayoutMethod, ResidualDestination
 from amends.remedy.services import approval, confirmations, credit_notices, payments
 from amends.remedy.services import review as reviews
@@ -98,11 +98,11 @@ def _review(command: BaseCommand, o: Options) -> None:
         _say(command, line)
 
 
-def _groups(title: str, groups: list[reviews.Group]) -> list[str]:
+def _groups(title: str, groups: list[reviews.Group], currency: str) -> list[str]:
     lines = [f"{title}:"]
     lines += [
         f"  {g.label:<40} {g.customers:>9,} customers {g.eligible:>9,} eligible "
-        f"{format_cents(g.total_cents):>14}"
+        f"{format_money(g.total_cents, currency):>14}"
         for g in groups
     ]
     return lines
@@ -110,29 +110,34 @@ def _groups(title: str, groups: list[reviews.Group]) -> list[str]:
 
 def _review_lines(found: reviews.Review) -> list[str]:
     t, calc = found.totals, found.calculation
+    currency = calc.policy_version.currency
+
+    def money(cents: int) -> str:
+        return format_money(cents, currency)
+
     lines = [
         f"{found.program.reference} {found.program.name}: calculation v{calc.version} by "
         f"{calc.calculated_by}, as of {calc.as_of:%Y-%m-%d %H:%M} UTC",
         f"affected {t.affected:,}, eligible {t.eligible:,}, excluded {t.excluded:,}; "
-        f"total {format_cents(t.total_cents)}",
-        f"mean {format_cents(t.mean_cents)}, median {format_cents(t.median_cents)}, "
-        f"95th percentile {format_cents(t.p95_cents)}, largest {format_cents(t.max_cents)}",
+        f"total {money(t.total_cents)}",
+        f"mean {money(t.mean_cents)}, median {money(t.median_cents)}, "
+        f"95th percentile {money(t.p95_cents)}, largest {money(t.max_cents)}",
         "made of: "
         + "; ".join(
-            f"{label} {format_cents(cents)}"
+            f"{label} {money(cents)}"
             for _, label, cents in reviews.component_amounts(found.components, total=False)
         ),
     ]
-    lines += _groups("by segment", found.by_segment)
+    lines += _groups("by segment", found.by_segment, currency)
     lines += _groups(
-        "by product (a customer counts under each of their products)", found.by_product
+        "by product (a customer counts under each of their products)", found.by_product, currency
     )
-    lines += _groups("by state", found.by_state)
+    lines += _groups("by state", found.by_state, currency)
     lines.append("amounts:")
     lines += [f"  {b.label:<28} {b.customers:>9,}" for b in found.histogram]
     lines.append("largest:")
     lines += [
-        f"  {e.customer.external_id:<16} {format_cents(e.total_cents):>12}  {e.explanation}"
+        f"  {e.customer.external_id:<16} {money(e.total_cents):>12}  {e.explanation}"
         for e in found.largest
     ]
     lines.append("excluded:")
@@ -153,10 +158,11 @@ def _approve(command: BaseCommand, o: Options) -> None:
     program = approval.program_approve(**_acting(o), version=o["version"])
     calculation = program.approved_calculation
     assert calculation is not None
+    total = format_money(calculation.total_cents, calculation.policy_version.currency)
     _say(
         command,
         f"{program.reference}: approved calculation v{calculation.version} "
-        f"({calculation.eligible_customers:,} customers, {format_cents(calculation.total_cents)})",
+        f"({calculation.eligible_customers:,} customers, {total})",
     )
 
 
@@ -185,10 +191,11 @@ def _export(command: BaseCommand, o: Options) -> None:
         partial.unlink(missing_ok=True)
     batch = exported.batch
     again = " (already exported and not yet confirmed: the same file again)"
+    total = format_money(batch.total_cents, batch.program.policy_version.currency)
     _say(
         command,
         f"{batch.batch_id}: {batch.items:,} {PayoutMethod(batch.method).label.lower()}(s), "
-        f"{format_cents(batch.total_cents)} → {o['out']}{again if exported.reused else ''}",
+        f"{total} → {o['out']}{again if exported.reused else ''}",
     )
 
 

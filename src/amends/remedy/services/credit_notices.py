@@ -42,7 +42,7 @@ from amends.comms.models import (
 from amends.comms.services import notice_create, notice_submit
 from amends.core import audit
 from amends.core.errors import Conflict
-from amends.core.money import format_cents
+from amends.core.money import DEFAULT_CURRENCY, format_money
 from amends.remedy.credit_links import credit_url
 from amends.remedy.models import (
     CreditNotice,
@@ -283,14 +283,24 @@ def apology_send(*, actor: User, program: Program, message: str = "") -> list[No
 
 def credit_context(notice: Notice, customer_ids: list[int]) -> Mapping[int, Mapping[str, Any]]:
     """The comms context provider for "credit applied" notices: each customer's ``credit``
-    (amount in dollars, explanation, method, program reference, the link to their own page).
+    (amount in units of the program's currency, explanation, method, program reference, the
+    link to their own page) and ``currency``, the program's policy's, for ``|money``.
     One query per batch; none for other notices. A customer the notice's program has no payout
     for (a notice composed by hand) gets no amount and the bill-credit wording, so every
     ``credit`` variable exists."""
     if notice.kind != NoticeKind.CREDIT_APPLIED:
         return {}
+    link = (
+        CreditNotice.objects.filter(notice_id=notice.pk)
+        .select_related("program__policy_version")
+        .first()
+    )
+    currency = link.program.policy_version.currency if link else DEFAULT_CURRENCY
     found: dict[int, Mapping[str, Any]] = {
-        customer_id: {"credit": _credit(0, 0, "", PayoutMethod.BILL_CREDIT, "", None)}
+        customer_id: {
+            "credit": _credit(0, 0, "", PayoutMethod.BILL_CREDIT, "", None, currency),
+            "currency": currency,
+        }
         for customer_id in customer_ids
     }
     rows = Payout.objects.filter(
@@ -306,17 +316,18 @@ def credit_context(notice: Notice, customer_ids: list[int]) -> Mapping[int, Mapp
     )
     for customer_id, payout_id, cents, entitled, explanation, method, reference in rows:
         found[customer_id] = {
-            "credit": _credit(cents, entitled, explanation, method, reference, payout_id)
+            "credit": _credit(cents, entitled, explanation, method, reference, payout_id, currency),
+            "currency": currency,
         }
     return found
 
 
-def interest_sentence(cents: int, entitled_cents: int) -> str:
+def interest_sentence(cents: int, entitled_cents: int, currency: str) -> str:
     """Why a refund paid later than the calculation is more than its explanation's total
     (interest runs to the payment date); empty when the amounts agree."""
     if cents == entitled_cents:
         return ""
-    return f"With interest to the day it was paid: {format_cents(cents)}."
+    return f"With interest to the day it was paid: {format_money(cents, currency)}."
 
 
 def _credit(
@@ -326,6 +337,7 @@ def _credit(
     method: str,
     reference: str,
     payout_id: int | None,
+    currency: str,
 ) -> dict[str, Any]:
     """The explanation as a sentence (messages go on after it). A refund paid later than the
     calculation carries interest to its payment date, so it can be more than the explanation's
@@ -335,7 +347,7 @@ def _credit(
     explanation = explanation.strip()
     if explanation and explanation[-1] not in ".!?":
         explanation += "."
-    interest = interest_sentence(cents, entitled_cents)
+    interest = interest_sentence(cents, entitled_cents, currency)
     return {
         "amount": Decimal(cents) / 100,
         "explanation": f"{explanation} {interest}" if interest else explanation,

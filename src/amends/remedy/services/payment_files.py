@@ -2,8 +2,9 @@
 
 One line per payout, in payout id order: the batch id (billing applies a batch once), payout
 and entitlement (or claim) ids, the customer's external id, method, amount in cents and in
-dollars, the reference billing pays to (a refund's payment details reference; the program
-reference on a bill credit) and the words for the bill line. Everything comes from the payout
+units of the policy's currency with its ISO 4217 code, the reference billing pays to (a
+refund's payment details reference; the program reference on a bill credit) and the words
+for the bill line. Everything comes from the payout
 rows as they were exported, so exporting the same batch again gives the same bytes (its
 ``sha256`` is kept on the batch and checked).
 
@@ -26,7 +27,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 
 from amends.core.errors import Conflict
-from amends.core.money import format_cents
+from amends.core.money import format_money, money_prefix
 from amends.remedy.models import BatchFormat, Payout, PayoutBatch, PayoutMethod
 
 COLUMNS = (
@@ -38,6 +39,7 @@ COLUMNS = (
     "method",
     "amount_cents",
     "amount",
+    "currency",
     "interest_cents",
     "reference",
     "description",
@@ -49,6 +51,7 @@ FLUSH_BYTES = 1 << 20  # hash and write the COPY stream a megabyte at a time, no
 
 def _rows(batch: PayoutBatch) -> Iterator[dict[str, object]]:
     program = batch.program.reference
+    currency = batch.program.policy_version.currency
     payment_date = batch.payment_date.isoformat() if batch.payment_date else ""
     payouts = (
         Payout.objects.filter(program_id=batch.program_id, batch=batch)
@@ -71,7 +74,7 @@ def _rows(batch: PayoutBatch) -> Iterator[dict[str, object]]:
         what = "refund" if refund else "credit"
         description = f"Outage {what} {program}"
         if interest:
-            description += f" incl. {format_cents(interest)} interest"
+            description += f" incl. {format_money(interest, currency)} interest"
         yield {
             "batch_id": batch.batch_id,
             "payout_id": pid,
@@ -81,6 +84,7 @@ def _rows(batch: PayoutBatch) -> Iterator[dict[str, object]]:
             "method": method,
             "amount_cents": cents,
             "amount": f"{cents // 100}.{cents % 100:02d}",
+            "currency": currency,
             "interest_cents": interest,
             "reference": reference if refund else program,
             "description": description,
@@ -108,19 +112,21 @@ def _python_chunks(batch: PayoutBatch) -> Iterator[str]:
 
 # Each field as the Python writer prints it. Empty text becomes NULL, which COPY's CSV writes
 # as nothing at all, as csv.writer does (an empty string it would write as ""). Amounts are
-# whole cents ≥ 0; the interest in the description is format_cents's "$1,234.56".
+# whole cents ≥ 0; the interest in the description is format_money's "$1,234.56" (its
+# ``money_prefix``, then the digits: the console's en_AU writes every currency that way).
 _FIELDS_SQL = """
 SELECT CAST(%(batch_id)s AS text) AS batch_id, p.id AS payout_id, p.entitlement_id,
   p.claim_id, NULLIF(c.external_id, '') AS customer_external_id, p.method, p.amount_cents,
   CAST(p.amount_cents / 100 AS text) || '.' || lpad(CAST(p.amount_cents %% 100 AS text), 2, '0')
     AS amount,
+  CAST(%(currency)s AS text) AS currency,
   p.interest_cents,
   NULLIF(CASE WHEN p.method = %(refund)s THEN p.payment_reference ELSE CAST(%(program)s AS text)
     END, '')
     AS reference,
   'Outage ' || CASE WHEN p.method = %(refund)s THEN 'refund' ELSE 'credit' END || ' '
-    || CAST(%(program)s AS text) || CASE WHEN p.interest_cents = 0 THEN '' ELSE ' incl. $'
-    || to_char(p.interest_cents / 100, 'FM999,999,999,999,990') || '.'
+    || CAST(%(program)s AS text) || CASE WHEN p.interest_cents = 0 THEN '' ELSE ' incl. '
+    || CAST(%(prefix)s AS text) || to_char(p.interest_cents / 100, 'FM999,999,999,999,990') || '.'
     || lpad(CAST(p.interest_cents %% 100 AS text), 2, '0') || ' interest' END AS description,
   NULLIF(CAST(%(payment_date)s AS text), '') AS payment_date
 FROM remedy_payout p JOIN network_customer c ON c.id = p.customer_id
@@ -160,6 +166,8 @@ def _copied(batch: PayoutBatch) -> Iterator[bytes]:
         "program_id": batch.program_id,
         "refund": PayoutMethod.REFUND,
         "program": batch.program.reference,
+        "currency": batch.program.policy_version.currency,
+        "prefix": money_prefix(batch.program.policy_version.currency),
         "payment_date": batch.payment_date.isoformat() if batch.payment_date else "",
     }
     pending = bytearray()

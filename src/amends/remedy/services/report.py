@@ -120,6 +120,7 @@ class ProgramReport:
     claims: ClaimFigures
     timeline: list[Event]
     generated_at: datetime
+    currency: str  # ISO 4217, of every amount: the reported calculation's policy's
 
 
 def program_report(program: Program) -> ProgramReport:
@@ -142,6 +143,7 @@ def program_report(program: Program) -> ProgramReport:
         claims=claim_figures(program),
         timeline=timeline(program),
         generated_at=timezone.now(),
+        currency=(calculation or program).policy_version.currency,
     )
 
 

@@ -19,6 +19,7 @@ from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 
 from amends.core.errors import NotFound
 from amends.core.models import AuditEntry
+from amends.core.money import format_money
 from amends.remedy.models import Calculation, Entitlement, Exclusion, Program
 
 LARGEST = 10  # outliers listed
@@ -59,15 +60,14 @@ class Bucket:
     high_cents: int | None  # None: no upper bound
     customers: int
     total_cents: int
+    currency: str
 
     @property
     def label(self) -> str:
-        low = f"${self.low_cents // 100:,}"
-        return (
-            f"{low} or more"
-            if self.high_cents is None
-            else f"{low} to under ${self.high_cents // 100:,}"
-        )
+        low = format_money(self.low_cents, self.currency, whole=True)
+        if self.high_cents is None:
+            return f"{low} or more"
+        return f"{low} to under {format_money(self.high_cents, self.currency, whole=True)}"
 
 
 @dataclass(frozen=True)
@@ -281,11 +281,13 @@ def histogram(calculation: Calculation) -> list[Bucket]:
         filled = {int(index): (int(n), int(total)) for index, n, total in cursor.fetchall()}
     if not filled:
         return []
+    currency = calculation.policy_version.currency
+    currency = calculation.policy_version.currency
     buckets = []
     for index in range(min(filled), max(filled) + 1):
         n, total = filled.get(index, (0, 0))
         high = BUCKETS[index + 1] if index + 1 < len(BUCKETS) else None
-        buckets.append(Bucket(BUCKETS[index], high, n, total))
+        buckets.append(Bucket(BUCKETS[index], high, n, total, currency))
     return buckets
 
 

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from amends.core.money import format_cents
+from amends.core.money import format_money
 from amends.remedy import queries
 from amends.remedy.credit_links import payout_for
 from amends.remedy.models import PayoutMethod
@@ -43,12 +43,13 @@ def credit_page(request: HttpRequest, token: str) -> HttpResponse:
     language = payout.customer.language.replace("_", "-").split("-")[0].lower()
     # The calculation writes its lines separated by "; " (one per service, credit, adjustment).
     lines = [line.strip() for line in _LINES.split(payout.entitlement.explanation) if line.strip()]
-    interest = interest_sentence(payout.amount_cents, payout.entitlement.total_cents)
+    currency = payout.program.policy_version.currency
+    interest = interest_sentence(payout.amount_cents, payout.entitlement.total_cents, currency)
     context = {
         "heading": HEADINGS.get(language, HEADINGS["en"]),
         "heading_language": language if language in HEADINGS else "en",
         "english_note": ENGLISH_NOTE.get(language, ""),
-        "amount": format_cents(payout.amount_cents),
+        "amount": format_money(payout.amount_cents, currency),
         "interest": interest,
         "refund": payout.method == PayoutMethod.REFUND,
         "lines": lines,

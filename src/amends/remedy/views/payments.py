@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePath
 from typing import Any, cast
 
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from amends.comms.models import Notice
 from amends.core.errors import AmendsError, NotFound
-from amends.core.money import format_cents
+from amends.core.money import format_money
 from amends.core.permissions import role_required
 from amends.core.roles import has_role
 from amends.remedy.models import (
@@ -69,46 +70,53 @@ def _bars(rows: list[tuple[str, int, str]]) -> list[dict[str, Any]]:
     ]
 
 
+def _money(currency: str) -> Callable[[int], str]:
+    """Cents as the console writes money in ``currency`` (the program's policy's)."""
+    return partial(format_money, currency=currency)
+
+
 def _charts(found: review.Review) -> dict[str, Any]:
+    money = _money(found.calculation.policy_version.currency)
     return {
         "histogram": _bars([(b.label, b.customers, f"{b.customers:,}") for b in found.histogram]),
         "segments": _bars(
-            [(g.label, g.total_cents, format_cents(g.total_cents)) for g in found.by_segment]
+            [(g.label, g.total_cents, money(g.total_cents)) for g in found.by_segment]
         ),
     }
 
 
-def _money_rows(groups: list[review.Group]) -> list[dict[str, Any]]:
-    return [{**g.__dict__, "total": format_cents(g.total_cents)} for g in groups]
+def _money_rows(groups: list[review.Group], money: Callable[[int], str]) -> list[dict[str, Any]]:
+    return [{**g.__dict__, "total": money(g.total_cents)} for g in groups]
 
 
 def _presented(found: review.Review) -> dict[str, Any]:
     """The review's figures as the page prints them (money formatted once, here)."""
     totals = found.totals
+    money = _money(found.calculation.policy_version.currency)
     return {
         "totals_money": {
-            "total": format_cents(totals.total_cents),
-            "mean": format_cents(totals.mean_cents),
-            "median": format_cents(totals.median_cents),
-            "p95": format_cents(totals.p95_cents),
-            "max": format_cents(totals.max_cents),
+            "total": money(totals.total_cents),
+            "mean": money(totals.mean_cents),
+            "median": money(totals.median_cents),
+            "p95": money(totals.p95_cents),
+            "max": money(totals.max_cents),
         },
         "components": [
-            (label, format_cents(cents))
+            (label, money(cents))
             for _, label, cents in review.component_amounts(found.components, total=False)
         ],
         "histogram": [
-            {"label": b.label, "customers": b.customers, "total": format_cents(b.total_cents)}
+            {"label": b.label, "customers": b.customers, "total": money(b.total_cents)}
             for b in found.histogram
         ],
-        "by_segment": _money_rows(found.by_segment),
-        "by_product": _money_rows(found.by_product),
-        "by_state": _money_rows(found.by_state),
+        "by_segment": _money_rows(found.by_segment, money),
+        "by_product": _money_rows(found.by_product, money),
+        "by_state": _money_rows(found.by_state, money),
         "largest": [
             {
                 "external_id": e.customer.external_id,
                 "segment": e.customer.get_segment_display(),
-                "amount": format_cents(e.total_cents),
+                "amount": money(e.total_cents),
                 "explanation": e.explanation,
             }
             for e in found.largest
@@ -216,6 +224,7 @@ def payments_page(request: HttpRequest, reference: str) -> HttpResponse:
     program = _program(reference)
     batches = list(PayoutBatch.objects.filter(program=program).order_by("-created_at", "-pk"))
     summary = payments.payout_summary(program)
+    money = _money(program.policy_version.currency)
     return render(
         request,
         "remedy/payments/payments.html",
@@ -227,7 +236,7 @@ def payments_page(request: HttpRequest, reference: str) -> HttpResponse:
                     "method": PayoutMethod(line.method).label,
                     "status": PayoutStatus(line.status).label,
                     "payouts": line.payouts,
-                    "total": format_cents(line.total_cents),
+                    "total": money(line.total_cents),
                 }
                 for line in summary
             ],
@@ -237,7 +246,7 @@ def payments_page(request: HttpRequest, reference: str) -> HttpResponse:
                     "batch_id": b.batch_id,
                     "method": b.get_method_display(),
                     "items": b.items,
-                    "total": format_cents(b.total_cents),
+                    "total": money(b.total_cents),
                     "created_at": b.created_at,
                     "created_by": b.created_by,
                     "confirmed_at": b.confirmed_at,
@@ -247,7 +256,7 @@ def payments_page(request: HttpRequest, reference: str) -> HttpResponse:
             "residual": [
                 {
                     "customer": entry.customer.external_id,
-                    "amount": format_cents(entry.amount_cents),
+                    "amount": money(entry.amount_cents),
                     "destination": f"{entry.get_destination_kind_display()}: {entry.destination}",
                     "efforts": entry.efforts,
                     "created_at": entry.created_at,

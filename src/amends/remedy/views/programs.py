@@ -28,7 +28,7 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from amends.core.errors import AmendsError, NotFound
-from amends.core.money import format_cents
+from amends.core.money import format_money
 from amends.core.permissions import refusal, role_required
 from amends.core.roles import has_role
 from amends.outages.models import Outage
@@ -189,7 +189,7 @@ def program_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def _calculation_row(calculation: Calculation) -> dict[str, Any]:
     return {
         "c": calculation,
-        "total": format_cents(calculation.total_cents),
+        "total": format_money(calculation.total_cents, calculation.policy_version.currency),
         "seconds": f"{calculation.duration_ms / 1000:.1f}",
     }
 
@@ -212,7 +212,7 @@ def program_calculate(request: HttpRequest, reference: str) -> HttpResponse:
             request,
             f"Calculated version {calculation.version}: {calculation.eligible_customers:,} of "
             f"{calculation.affected_customers:,} customers eligible, "
-            f"{format_cents(calculation.total_cents)}.",
+            f"{format_money(calculation.total_cents, calculation.policy_version.currency)}.",
         )
     return redirect("remedy:program", reference=program.reference)
 
@@ -254,12 +254,15 @@ def calculation_detail(request: HttpRequest, reference: str, version: int) -> Ht
     page = Paginator(rows.order_by("-total_cents", "customer_id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    currency = calculation.policy_version.currency
     context = {
         "program": program,
         "calculation": calculation,
-        "total": format_cents(calculation.total_cents),
+        "total": format_money(calculation.total_cents, currency),
         "page": page,
-        "rows": [{"e": e, "amount": format_cents(e.total_cents)} for e in page.object_list],
+        "rows": [
+            {"e": e, "amount": format_money(e.total_cents, currency)} for e in page.object_list
+        ],
         "exclusion": exclusion,
         "customer": customer,
         "query": urlencode({"exclusion": exclusion, "customer": customer}),
@@ -284,12 +287,13 @@ def calculation_compare(request: HttpRequest, reference: str) -> HttpResponse:
     new = _calculation(program, request.GET.get("new", ""))
     offset = max(0, int(request.GET.get("offset", "0") or 0))
     diff = calculation_diff(old, new, limit=PAGE_SIZE, offset=offset)
+    currency = new.policy_version.currency
     changes = [
         {
             "c": change,
-            "old": "—" if change.old_cents is None else format_cents(change.old_cents),
-            "new": "—" if change.new_cents is None else format_cents(change.new_cents),
-            "change": _signed(change.change_cents),
+            "old": "—" if change.old_cents is None else format_money(change.old_cents, currency),
+            "new": "—" if change.new_cents is None else format_money(change.new_cents, currency),
+            "change": _signed(change.change_cents, currency),
         }
         for change in diff.largest
     ]
@@ -297,7 +301,7 @@ def calculation_compare(request: HttpRequest, reference: str) -> HttpResponse:
         "program": program,
         "diff": diff,
         "changes": changes,
-        "total_change": _signed(diff.total_change_cents),
+        "total_change": _signed(diff.total_change_cents, currency),
         "same_inputs": old.inputs_digest == new.inputs_digest,
         "next_offset": offset + PAGE_SIZE if len(diff.largest) == PAGE_SIZE else None,
         "previous_offset": max(0, offset - PAGE_SIZE) if offset else None,
@@ -305,8 +309,8 @@ def calculation_compare(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "remedy/programs/diff.html", context)
 
 
-def _signed(cents: int) -> str:
-    return ("+" if cents >= 0 else "−") + format_cents(abs(cents))
+def _signed(cents: int, currency: str) -> str:
+    return ("+" if cents >= 0 else "−") + format_money(abs(cents), currency)
 
 
 # --- policies --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from amends.core.errors import NotFound
-from amends.core.money import format_cents
+from amends.core.money import format_money
 from amends.core.pdf import PdfUnavailable, html_to_pdf
 from amends.core.permissions import role_required
 from amends.remedy.services import review
@@ -94,21 +95,22 @@ def bar_chart(key: str, title: str, items: Sequence[tuple[str, int, str]]) -> Ch
 
 
 def charts(report: ProgramReport) -> list[Chart]:
+    shown = partial(format_money, currency=report.currency)
     money = report.payments
     claims = report.claims
     return [
         bar_chart(
             "segments",
             "Amount owed by segment",
-            [(s.label, s.amount_cents, format_cents(s.amount_cents)) for s in report.segments],
+            [(s.label, s.amount_cents, shown(s.amount_cents)) for s in report.segments],
         ),
         bar_chart(
             "payments",
             "Where the money is",
             [
-                ("Paid", money.paid_cents, format_cents(money.paid_cents)),
-                ("Outstanding", money.outstanding_cents, format_cents(money.outstanding_cents)),
-                ("Residual ledger", money.residual_cents, format_cents(money.residual_cents)),
+                ("Paid", money.paid_cents, shown(money.paid_cents)),
+                ("Outstanding", money.outstanding_cents, shown(money.outstanding_cents)),
+                ("Residual ledger", money.residual_cents, shown(money.residual_cents)),
             ],
         ),
         bar_chart(
@@ -129,7 +131,9 @@ def charts(report: ProgramReport) -> list[Chart]:
 
 
 def report_context(report: ProgramReport) -> dict[str, Any]:
-    """The figures worded for the page: counts with separators, money as dollars."""
+    """The figures worded for the page: counts with separators, money in the policy's
+    currency as the console writes it ("$1,234.56", "GBP 1,234.56")."""
+    shown = partial(format_money, currency=report.currency)
     money, claims = report.payments, report.claims
     return {
         "report": report,
@@ -137,38 +141,37 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
         "totals": [
             ("Affected customers", f"{report.affected:,}"),
             ("Eligible customers", f"{report.eligible:,}"),
-            ("Owed", format_cents(money.owed_cents)),
-            ("Paid", format_cents(money.paid_cents)),
-            ("Outstanding", format_cents(money.outstanding_cents)),
-            ("Residual ledger", format_cents(money.residual_cents)),
+            ("Owed", shown(money.owed_cents)),
+            ("Paid", shown(money.paid_cents)),
+            ("Outstanding", shown(money.outstanding_cents)),
+            ("Residual ledger", shown(money.residual_cents)),
         ],
         "segments": [
             (
                 s.label,
                 f"{s.affected:,}",
                 f"{s.eligible:,}",
-                format_cents(s.amount_cents),
-                format_cents(s.paid_cents),
+                shown(s.amount_cents),
+                shown(s.paid_cents),
             )
             for s in report.segments
         ],
         "components": [
-            (label, format_cents(cents))
-            for _, label, cents in review.component_amounts(report.components)
+            (label, shown(cents)) for _, label, cents in review.component_amounts(report.components)
         ],
         "payments": [
-            ("Paid", f"{money.paid_customers:,}", format_cents(money.paid_cents)),
+            ("Paid", f"{money.paid_customers:,}", shown(money.paid_cents)),
             (
                 "Outstanding",
                 f"{money.outstanding_customers:,}",
-                format_cents(money.outstanding_cents),
+                shown(money.outstanding_cents),
             ),
             (
                 "Residual ledger",
                 f"{money.residual_customers:,}",
-                format_cents(money.residual_cents),
+                shown(money.residual_cents),
             ),
-            ("Owed in total", "", format_cents(money.owed_cents)),
+            ("Owed in total", "", shown(money.owed_cents)),
         ],
         "telling": [
             ("Paid, not told yet", f"{report.telling.untold:,}", ""),
@@ -179,16 +182,16 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
             ),
         ],
         "claims": [
-            ("Received", f"{claims.received:,}", format_cents(claims.claimed_cents) + " claimed"),
+            ("Received", f"{claims.received:,}", shown(claims.claimed_cents) + " claimed"),
             ("Not yet decided", f"{claims.undecided:,}", ""),
             ("Decided", f"{claims.decided:,}", ""),
             (
                 "Approved (in full or part)",
                 f"{claims.approved:,}",
-                format_cents(claims.approved_cents),
+                shown(claims.approved_cents),
             ),
             ("Declined", f"{claims.declined:,}", ""),
-            ("Paid", f"{claims.paid:,}", format_cents(claims.paid_cents)),
+            ("Paid", f"{claims.paid:,}", shown(claims.paid_cents)),
         ],
         "timeline": report.timeline,
     }
@@ -215,15 +218,25 @@ CSV_HEADER = (
     "item",
     "customers",
     "eligible_customers",
-    "amount_aud",
-    "paid_aud",
+    "amount",
+    "paid",
+    "currency",
     "at",
     "detail",
 )
 
 
 def report_rows(report: ProgramReport) -> Iterator[tuple[object, ...]]:
-    """The report as CSV rows (``CSV_HEADER``): one row per figure, amounts in dollars."""
+    """The report as CSV rows (``CSV_HEADER``): one row per figure, amounts in units of the
+    policy's currency (dollars, pounds), named by its ISO code on each row with an amount."""
+    for row in _figures(report):
+        amounts = row[4:6]
+        currency = report.currency if any(amount != "" for amount in amounts) else ""
+        yield (*row[:6], currency, *row[6:])
+
+
+def _figures(report: ProgramReport) -> Iterator[tuple[object, ...]]:
+    """The rows without their currency."""
     program, calc = report.program, report.calculation
     yield ("program", "reference", "", "", "", "", "", program.reference)
     yield ("program", "name", "", "", "", "", "", program.name)
