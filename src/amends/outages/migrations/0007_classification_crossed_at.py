@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outages", "0005_resolution_summary"),
+        ("outages", "0006_i13scope_polygon_edge_cells"),
     ]
 
     operations = [
