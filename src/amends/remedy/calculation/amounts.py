@@ -116,7 +116,8 @@ def _exclusion(plan: Plan) -> str:
     rules = plan.doc.eligibility
     cases = []
     if rules.min_affected_customers:
-        cases.append(f"WHEN t.affected < {rules.min_affected_customers} THEN 'few'")
+        threshold = rules.min_affected_customers
+        cases.append(f"WHEN (SELECT COUNT(*) FROM cust) < {threshold} THEN 'few'")
     if plan.i.excluded_customer_ids:
         excluded = plan.ints(plan.i.excluded_customer_ids)
         cases.append(f"WHEN t.customer_id IN ({excluded}) THEN 'excluded'")
