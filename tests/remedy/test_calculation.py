@@ -23,7 +23,7 @@ from amends.core.models import AuditEntry
 from amends.network.models import Customer
 from amends.outages.models import Impact, Outage
 from amends.remedy.models import Calculation, Entitlement, Program, ProgramStatus
-from amends.remedy.policy import interest_cents
+from amends.remedy.policy import PRESETS, interest_cents
 from amends.remedy.services.calculation import calculate, calculation_diff
 from tests.factories import Operator
 from tests.remedy.conftest import T0, add_service, hours, outage_row, policy, program, window
@@ -573,3 +573,80 @@ def test_staff_without_the_analyst_role_may_not_calculate(
         calculate(viewer, made)
     assert caught.value.status == 403
     assert not Calculation.objects.exists()
+
+
+NY_PER_INTERRUPTION = {
+    "basis": {"kind": "per_started_day", "per_interruption": True},
+    "eligibility": {"min_outage_minutes": 24 * 60},
+}
+
+
+def test_new_york_psc_counts_each_interruption_on_its_own(analyst: User, op: Operator) -> None:
+    first, second, third = outage_row(), outage_row(), outage_row()
+    s = op.services
+    day = timedelta(days=3)
+    _, by_customer = run(
+        analyst,
+        NY_PER_INTERRUPTION,
+        [
+            # S1: three separate spells of 25 h, 25 h and 34.5 h: 2 + 2 + 2 = 6 days, not the
+            # 4 started days of their 84.5 h sum.
+            (first, s["S1"], T0, T0 + hours(25)),
+            (second, s["S1"], T0 + day, T0 + day + hours(25)),
+            (third, s["S1"], T0 + 2 * day, T0 + 2 * day + hours(34.5)),
+            # S3: two separate 20 h spells: none reaches 24 h, nothing.
+            (first, s["S3"], T0, T0 + hours(20)),
+            (second, s["S3"], T0 + day, T0 + day + hours(20)),
+            # S4: two overlapping windows (0–20 h, 10–30 h) merge into one 30 h interruption.
+            (first, s["S4"], T0, T0 + hours(20)),
+            (second, s["S4"], T0 + hours(10), T0 + hours(30)),
+        ],
+    )
+    # C1: 6 × $89.00 ÷ 30 = $17.80 for S1 (S2 was not out).
+    assert by_customer["C1"].total_cents == 1780
+    assert by_customer["C1"].explanation == (
+        "Home Internet (S1): 6 started day(s) of interruptions of 24 h or more (84 h 30 min in "
+        "all) × $89.00/month ÷ 30 = $17.80; total $17.80"
+    )
+    c2 = by_customer["C2"]
+    assert (c2.eligible, c2.exclusion, c2.total_cents) == (False, "zero", 0)
+    assert c2.explanation == (
+        "Nothing owed: Home Internet (S3): 40 h 00 min, no interruption of 24 h or more: $0.00"
+    )
+    # C3: 2 started days × $89.00 ÷ 30 = $5.93.
+    assert by_customer["C3"].total_cents == 593
+
+
+@pytest.mark.parametrize(("threshold", "owed"), [(3, True), (4, False)])
+def test_new_york_psc_nothing_below_the_affected_customers_threshold(
+    analyst: User, op: Operator, threshold: int, owed: bool
+) -> None:
+    outage = outage_row()
+    s = op.services
+    document = {
+        **NY_PER_INTERRUPTION,
+        "eligibility": {"min_outage_minutes": 24 * 60, "min_affected_customers": threshold},
+    }
+    _, by_customer = run(
+        analyst,
+        document,
+        [(outage, s[ref], T0, T0 + hours(26)) for ref in ("S1", "S3", "S4")],
+    )
+    c3 = by_customer["C3"]
+    if owed:
+        assert (c3.eligible, c3.total_cents) == (True, 593)
+    else:
+        assert (c3.eligible, c3.exclusion, c3.total_cents) == (False, "few", 0)
+        assert c3.explanation == (
+            "Not eligible: the outage affected 3 subscriber(s), fewer than the policy's "
+            "threshold of 4"
+        )
+
+
+def test_new_york_psc_preset_says_what_it_computes() -> None:
+    preset = PRESETS["ny_psc"]
+    assert preset.eligibility.min_affected_customers == 100
+    assert "fewer than 100 subscribers" in preset.description
+    assert "each interruption of a service of 24 h or more counted on its own" in (
+        preset.description
+    )

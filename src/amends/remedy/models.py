@@ -140,6 +140,7 @@ class Exclusion(models.TextChoices):
     EXCLUDED = "excluded", "Excluded by the policy's exclusion list"
     CURRENT = "current", "Current customer, and the policy covers former customers only"
     ZERO = "zero", "Calculated amount is zero"
+    FEW = "few", "Outage affected fewer customers than the policy's threshold"
 
 
 class Entitlement(models.Model):

@@ -61,6 +61,12 @@ class Eligibility(_Strict):
     exclude_customers: list[ExternalId] = Field(
         default_factory=list, description="Customer external ids with no entitlement."
     )
+    min_affected_customers: int = Field(
+        default=0,
+        ge=0,
+        le=100_000_000,
+        description="Nothing is owed when the program's outages affected fewer customers.",
+    )
 
 
 class ProRata(_Strict):
@@ -72,11 +78,14 @@ class ProRata(_Strict):
 
 class PerStartedDay(_Strict):
     """1/days_per_month of the monthly charge for each 24 hours or part of them, for services
-    out at least ``min_outage_hours`` (shorter outages earn nothing)."""
+    out at least ``min_outage_hours`` (shorter outages earn nothing). With ``per_interruption``
+    each interruption of a service (its overlapping windows merged) is counted on its own and
+    only if it lasted ``min_outage_hours``; otherwise the service's total time out is."""
 
     kind: Literal["per_started_day"]
     days_per_month: int = Field(default=30, ge=1, le=31)
     min_outage_hours: Hours = 24
+    per_interruption: bool = False
 
 
 class FixedPerDay(_Strict):
@@ -378,12 +387,19 @@ def _pro_rata() -> PolicyDocument:
 def _ny_psc() -> PolicyDocument:
     """New York Public Service Commission service-interruption credit (16 NYCRR, as applied to
     telephone and cable services): 1/30 of the monthly rate for each 24 hours or part thereof
-    that service is out, for outages of 24 hours or more (PRODUCT.md §F)."""
+    of each interruption of 24 hours or more, when the outage affected 100 or more subscribers
+    (PRODUCT.md §F)."""
     return PolicyDocument(
-        description="New York PSC: 1/30 of the monthly rate per 24 h or part, outages ≥ 24 h.",
+        description=(
+            "New York PSC: nothing owed when fewer than 100 subscribers were affected; each "
+            "interruption of a service of 24 h or more counted on its own (overlapping windows "
+            "merged first), 1/30 of the monthly rate per 24 h or part of it."
+        ),
         currency="USD",
-        eligibility=Eligibility(min_outage_minutes=24 * 60),
-        basis=PerStartedDay(kind="per_started_day", days_per_month=30, min_outage_hours=24),
+        eligibility=Eligibility(min_outage_minutes=24 * 60, min_affected_customers=100),
+        basis=PerStartedDay(
+            kind="per_started_day", days_per_month=30, min_outage_hours=24, per_interruption=True
+        ),
     )
 
 

@@ -115,6 +115,9 @@ def _customers(plan: Plan) -> str:
 def _exclusion(plan: Plan) -> str:
     rules = plan.doc.eligibility
     cases = []
+    if rules.min_affected_customers:
+        threshold = rules.min_affected_customers
+        cases.append(f"WHEN (SELECT COUNT(*) FROM cust) < {threshold} THEN 'few'")
     if plan.i.excluded_customer_ids:
         excluded = plan.ints(plan.i.excluded_customer_ids)
         cases.append(f"WHEN t.customer_id IN ({excluded}) THEN 'excluded'")
@@ -140,9 +143,13 @@ def _eligibility(plan: Plan) -> str:
     segment_code = "CASE t.seg WHEN 'consumer' THEN 1 WHEN 'small_business' THEN 2 "
     segment_code += "WHEN 'enterprise' THEN 3 ELSE 4 END"
     mix = plan.d.mod(f"t.mix * 7 + ({segment_code}) * 2 + t.former", CHECKSUM_MODULUS)
+    # How many customers the outages affected, for a policy with a threshold of them.
+    affected = ""
+    if plan.doc.eligibility.min_affected_customers:
+        affected = ", (SELECT COUNT(*) FROM cust) AS affected"
     return (
-        f"c1 AS (SELECT t.*, t.seg AS segment, {_exclusion(plan)} AS excl, {bonus} AS bonus, "
-        f"{mix} AS checksum FROM cust t)"
+        f"c1 AS (SELECT t.*{affected}, t.seg AS segment, {_exclusion(plan)} AS excl, "
+        f"{bonus} AS bonus, {mix} AS checksum FROM cust t)"
     )
 
 
@@ -234,9 +241,17 @@ def _explanation(plan: Plan) -> str:
     def money(cents: str | int) -> str:
         return d.money(str(cents), SYMBOL)
 
-    minimum = plan.doc.eligibility.min_outage_minutes * 60
+    rules = plan.doc.eligibility
+    minimum = rules.min_outage_minutes * 60
+    few = ""
+    if rules.min_affected_customers:
+        few = (
+            f"WHEN 'few' THEN 'Not eligible: the outage affected ' || {d.text('c3.affected')} "
+            f"|| ' subscriber(s), fewer than the policy''s threshold of "
+            f"{rules.min_affected_customers}' "
+        )
     return (
-        "CASE c3.excl "
+        f"CASE c3.excl {few}"
         f"WHEN '' THEN CASE WHEN c3.principal + c3.interest = 0 THEN 'Nothing owed: ' || "
         f"COALESCE(c3.lines, 'no amount') ELSE {_owed(plan, money)} END "
         "WHEN 'excluded' THEN 'Not eligible: on the policy''s exclusion list' "

@@ -34,6 +34,9 @@ class BasisSql:
     amount: str  # SQL: units of 1/denominator cent
     line: str  # SQL: "Home Internet (S1): 14 h 05 min × $89.00/month ÷ 730 h = $1.72"
     needs_grace: bool = False
+    # SQL over one spell out of service (``x.s``, ``x.e``, overlapping windows merged): what
+    # it adds to ``svc.spell_days``, for bases that count each interruption on its own.
+    spell_days: str | None = None
 
 
 def basis_sql(doc: PolicyDocument, d: Dialect, symbol: str) -> BasisSql:
@@ -55,6 +58,8 @@ def basis_sql(doc: PolicyDocument, d: Dialect, symbol: str) -> BasisSql:
                 f"{prefix} || {dur} || ' × ' || {money('svc.charge')} || "
                 f"'/month ÷ {basis.hours_per_month} h = ' || {shown}",
             )
+        case PerStartedDay() if basis.per_interruption:
+            return _per_interruption(basis, doc, d, prefix, dur, money)
         case PerStartedDay():
             days = d.div(f"svc.secs + {DAY - 1}", DAY)
             enough = f"svc.secs >= {basis.min_outage_hours * HOUR}"
@@ -87,6 +92,25 @@ def basis_sql(doc: PolicyDocument, d: Dialect, symbol: str) -> BasisSql:
                 f"{prefix} || {dur} || ', fixed ' || {money('amt')}",
             )
     raise AssertionError(f"unknown basis {basis!r}")
+
+
+def _per_interruption(
+    basis: PerStartedDay, doc: PolicyDocument, d: Dialect, prefix: str, dur: str, money: Money
+) -> BasisSql:
+    """Per started day of each interruption lasting at least ``min_outage_hours``; shorter
+    interruptions add nothing, even when together they are longer."""
+    hours = basis.min_outage_hours
+    days = d.div(f"x.e - x.s + {DAY - 1}", DAY)
+    shown = money(d.round("amt", basis.days_per_month, doc.rounding))
+    return BasisSql(
+        basis.days_per_month,
+        "svc.charge * svc.spell_days",
+        f"{prefix} || CASE WHEN svc.spell_days > 0 THEN {d.text('svc.spell_days')} || "
+        f"' started day(s) of interruptions of {hours} h or more (' || {dur} || ' in all) × ' "
+        f"|| {money('svc.charge')} || '/month ÷ {basis.days_per_month} = ' || {shown} "
+        f"ELSE {dur} || ', no interruption of {hours} h or more: ' || {money(0)} END",
+        spell_days=f"CASE WHEN x.e - x.s >= {hours * HOUR} THEN {days} ELSE 0 END",
+    )
 
 
 def _first_amount(basis: FixedAfterHours) -> str:

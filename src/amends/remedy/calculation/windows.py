@@ -13,8 +13,8 @@ which gives the customer's union without a second per-customer pass to join back
 One outage never gives a service overlapping windows (a service has one open window per
 outage, and a new one only starts after the last closed), so with a single outage the
 per-service sweep is skipped. The fixed-per-day basis counts days after a grace period that
-starts with each spell out of service, so there the windows are merged into islands (gaps and
-islands) instead.
+starts with each spell out of service, and the per-interruption started-day basis counts each
+spell on its own, so there the windows are merged into islands (gaps and islands) instead.
 
 Every window row carries what later stages need of its service, product and customer (joined
 here, once, where the planner can count the rows), so nothing after this stage joins: the
@@ -53,7 +53,7 @@ def ctes(plan: Plan) -> list[str]:
     parts.append(_windows(plan))
     parts += _customer_sweep(plan)
     several = len(plan.i.outage_ids) > 1
-    if several and plan.basis.needs_grace:
+    if several and (plan.basis.needs_grace or plan.basis.spell_days):
         parts += islands(plan)
         parts.append(_services(plan, "svc_span", "x.e - x.s"))
     elif several:
@@ -171,6 +171,8 @@ def _services(plan: Plan, source: str, seconds: str) -> str:
     the customer order the sweep sorted them into."""
     d = plan.d
     late = join = ""
+    if plan.basis.spell_days:
+        late = f", {d.sum(plan.basis.spell_days)} AS spell_days"
     if plan.basis.needs_grace:
         days = d.div(f"x.e - grace.g + {DAY - 1}", DAY)
         late = f", {d.sum(f'CASE WHEN x.e > grace.g THEN {days} ELSE 0 END')} AS late_days"
