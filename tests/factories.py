@@ -100,6 +100,15 @@ def build_operator() -> Operator:
     return op
 
 
+def give_contacts() -> None:
+    """Give every customer their own email address and mobile number (the operator's
+    customers all share one mobile), so each can be told, and answer, apart."""
+    for i, customer in enumerate(Customer.objects.order_by("external_id")):
+        customer.email = f"{customer.external_id.lower()}@example.com"
+        customer.mobile = f"+6141234560{i}"
+        customer.save()
+
+
 def bulk_services(
     count: int,
     *,

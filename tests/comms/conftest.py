@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.contrib.auth.models import User
 
 from amends.comms.channels import registry
+from amends.core.roles import Role
+from amends.core.services import staff_user_set
 from tests.comms.servers import HttpServer, Responder, SmtpServer
 
 
@@ -40,3 +43,11 @@ def smtp_server() -> Iterator[SmtpServer]:
     controller.start()
     yield server
     controller.stop()
+
+
+@pytest.fixture
+def cleo() -> User:
+    """A communications lead: writes and sends notices."""
+    return staff_user_set(
+        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
+    )

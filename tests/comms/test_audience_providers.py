@@ -18,8 +18,6 @@ from amends.comms.audience import count_audience
 from amends.comms.models import Audience, Delivery, Notice, NoticeStatus
 from amends.comms.services import notice_create, notice_submit
 from amends.core.errors import AmendsError
-from amends.core.roles import Role
-from amends.core.services import staff_user_set
 from amends.network.models import Customer
 from amends.outages.models import Outage
 from amends.outages.scope import ScopeSpec
@@ -40,13 +38,6 @@ def providers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(audience_providers, "_PROVIDERS", dict(audience_providers._PROVIDERS))
     audience_providers.register("test.business", business_customers)
     yield
-
-
-@pytest.fixture
-def cleo() -> User:
-    return staff_user_set(
-        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
-    )
 
 
 @pytest.fixture

@@ -43,13 +43,6 @@ def _site(settings: Settings, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def cleo() -> User:
-    return staff_user_set(
-        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
-    )
-
-
-@pytest.fixture
 def outage() -> Outage:
     build_operator()
     for customer in Customer.objects.all():

@@ -23,32 +23,20 @@ from django.utils import timezone
 from amends.comms import dispatch, outbox, ratelimit
 from amends.comms.models import Delivery, Notice, NoticeStatus
 from amends.comms.services import notice_create, notice_submit
-from amends.core.roles import Role
-from amends.core.services import staff_user_set
 from amends.network.models import Customer
 from amends.outages.models import Outage
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import outage_declare, outage_restore
 from tests.comms.servers import HttpServer, Request
-from tests.factories import build_operator
+from tests.factories import build_operator, give_contacts
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cleo() -> User:
-    return staff_user_set(
-        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
-    )
-
-
-@pytest.fixture
 def outage() -> Outage:
     build_operator()
-    for i, customer in enumerate(Customer.objects.order_by("external_id")):
-        customer.email = f"{customer.external_id.lower()}@example.com"
-        customer.mobile = f"+6141234560{i}"
-        customer.save()
+    give_contacts()
     return outage_declare(
         actor="nmc",
         title="Exchange fault",

@@ -35,7 +35,7 @@ from amends.outages.models import Outage
 from amends.outages.queries import localized
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import outage_declare, outage_translate
-from tests.factories import build_operator
+from tests.factories import build_operator, give_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -53,20 +53,10 @@ ENGLISH_WORDS = ("Exchange", "fault", "fibre", "cut", "broadband", "down", "abou
 
 
 @pytest.fixture
-def cleo() -> User:
-    return staff_user_set(
-        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
-    )
-
-
-@pytest.fixture
 def outage() -> Outage:
     """C2 and C6 read Chinese (C2 by SMS only), C5 Arabic, C3 Vietnamese; NSW and VIC down."""
     build_operator()
-    for i, customer in enumerate(Customer.objects.order_by("external_id")):
-        customer.email = f"{customer.external_id.lower()}@example.com"
-        customer.mobile = f"+6141234560{i}"
-        customer.save()
+    give_contacts()
     Customer.objects.filter(external_id="C2").update(language="zh", email="")
     Customer.objects.filter(external_id="C6").update(language="zh-Hans-AU")
     Customer.objects.filter(external_id="C5").update(language="ar")

@@ -35,7 +35,7 @@ from amends.outages.scope import ScopeSpec
 from amends.outages.services import outage_declare, outage_restore
 from tests.comms.channels.test_sms_twilio import SID, TOKEN, twilio_api
 from tests.comms.servers import HttpServer, Responder
-from tests.factories import build_operator
+from tests.factories import build_operator, give_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -64,11 +64,8 @@ def outage(providers: None) -> Outage:
     """C1–C4 affected in NSW; C1 and C4 have their mobile service down, so they get email and
     C2 and C3 get SMS (everyone prefers SMS)."""
     build_operator()
-    for i, customer in enumerate(Customer.objects.order_by("external_id")):
-        customer.email = f"{customer.external_id.lower()}@example.com"
-        customer.mobile = f"+6141234560{i}"
-        customer.channel_order = "sms;email"
-        customer.save()
+    give_contacts()
+    Customer.objects.update(channel_order="sms;email")
     return outage_declare(
         actor="nmc",
         title="Fibre cut <Sydney> & around",

@@ -27,7 +27,7 @@ from amends.outages.services import (
     outage_transition,
     still_out_handle,
 )
-from tests.factories import build_operator
+from tests.factories import build_operator, give_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +44,7 @@ WHICH = (
 def outage(tmp_path: Path) -> Outage:
     """NSW is down: C1 has home internet (S1) and a mobile (S2), C4 only a mobile (S5)."""
     build_operator()
-    for i, customer in enumerate(Customer.objects.order_by("external_id")):
-        customer.email = f"{customer.external_id.lower()}@example.com"
-        customer.mobile = f"+6141234560{i}"
-        customer.save()
+    give_contacts()
     return outage_declare(
         actor="nmc", title="Exchange fault", scope_items=[ScopeSpec(kind="state", state="NSW")]
     ).outage

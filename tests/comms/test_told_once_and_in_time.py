@@ -32,7 +32,7 @@ from amends.network.models import Customer
 from amends.outages.models import Outage
 from amends.outages.scope import ScopeSpec
 from amends.outages.services import outage_declare, outage_restore
-from tests.factories import build_operator
+from tests.factories import build_operator, give_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -41,21 +41,11 @@ ELEMENTS = ("N1", "CELL1", "N2")
 
 
 @pytest.fixture
-def cleo() -> User:
-    return staff_user_set(
-        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
-    )
-
-
-@pytest.fixture
 def outage(tmp_path: Path) -> Iterator[Outage]:
     """C1–C4 affected in NSW, each with an email and a mobile; messages go to the outbox
     under tmp_path."""
     build_operator()
-    for i, customer in enumerate(Customer.objects.order_by("external_id")):
-        customer.email = f"{customer.external_id.lower()}@example.com"
-        customer.mobile = f"+6141234560{i}"
-        customer.save()
+    give_contacts()
     with override_settings(DATA_DIR=tmp_path, AMENDS_APPROVAL_THRESHOLD=100):
         yield outage_declare(
             actor="nmc",

@@ -22,8 +22,6 @@ from amends.comms.services import notice_create, notice_submit
 from amends.comms.templating.environment import TEMPLATES_DIR
 from amends.comms.templating.rendering import render_part
 from amends.core import urgent_help
-from amends.core.roles import Role
-from amends.core.services import staff_user_set
 from amends.network.models import Customer
 from amends.outages.models import Outage
 from amends.outages.scope import ScopeSpec
@@ -190,13 +188,6 @@ def test_one_service_is_singular_two_are_plural(services: list[str], back: str, 
 
 
 # --- end to end: what the outbox writes -------------------------------------------------
-
-
-@pytest.fixture
-def cleo() -> User:
-    return staff_user_set(
-        actor="t", username="cleo", role=Role.COMMUNICATIONS, password="pw-123456-x"
-    )
 
 
 @pytest.fixture
